@@ -1,0 +1,65 @@
+package routes;
+
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.kafka.KafkaConstants;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import tributary.kafka.Offsets;
+import tributary.pipeline.Exchanges;
+import tributary.pipeline.Pipeline;
+import tributary.pipeline.Pipelines;
+import tributary.pipeline.Preparation;
+import tributary.pipeline.SyncStage;
+
+/**
+ * sync → ack: consumes a pipeline's topic in batches, decrypts, upserts into the primary in one transaction,
+ * then publishes dead letters and acks, and only then commits the consumer offsets.
+ */
+@ApplicationScoped
+public class SyncRoute extends RouteBuilder {
+
+    static final String TEMPLATE = "sync-jdbc-primary";
+
+    private final Pipelines pipelines;
+    private final Preparation preparation;
+
+    public SyncRoute(Pipelines pipelines, Preparation preparation) {
+        this.pipelines = pipelines;
+        this.preparation = preparation;
+    }
+
+    @Override
+    public void configure() {
+        preparation.prepare();
+
+        routeTemplate(TEMPLATE)
+                .templateParameter("pipeline").templateParameter("topic").templateParameter("batch")
+                .from("kafka:{{topic}}?groupId=tributary-{{pipeline}}&maxPollRecords={{batch}}" + KafkaUris.BATCH_CONSUMER)
+                // A failing database is retried with backoff while Kafka keeps the batch; after that the batch
+                // fails, the consumer seeks back, and it is delivered again. Upserts make that harmless.
+                .errorHandler(defaultErrorHandler().maximumRedeliveries(8).redeliveryDelay(200)
+                        .backOffMultiplier(2).maximumRedeliveryDelay(10_000).useExponentialBackOff()
+                        .retryAttemptedLogLevel(org.apache.camel.LoggingLevel.WARN))
+                .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
+                .setProperty(Exchanges.BATCH, body())
+                .setProperty(Exchanges.OPENED, method(SyncStage.NAME, "open"))
+                .bean(SyncStage.NAME, "write")
+                .setBody(method(SyncStage.NAME, "deadLetters"))
+                .filter(simple("${body.size()} > 0"))
+                    .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)
+                .end()
+                .setBody(method(SyncStage.NAME, "acks"))
+                .filter(body().isNotNull())
+                    .setHeader(KafkaConstants.KEY, constant("{{pipeline}}"))
+                    .to("kafka:{{topic}}.acks" + KafkaUris.PRODUCER)
+                .end()
+                .bean(Offsets.NAME, "commit");
+
+        for (Pipeline p : pipelines.all()) {
+            templatedRoute(TEMPLATE).routeId(TEMPLATE + "-" + p.name())
+                    .parameter("pipeline", p.name())
+                    .parameter("topic", p.topic())
+                    .parameter("batch", String.valueOf(p.config().batchSize()));
+        }
+    }
+}

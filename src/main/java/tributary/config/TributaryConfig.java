@@ -1,0 +1,202 @@
+package tributary.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+
+/** Everything under {@code tributary.}: datasources, Kafka, keys and one block per pipeline. */
+@ConfigMapping(prefix = "tributary")
+public interface TributaryConfig {
+
+    /** Identifies this replica in outbox claims; defaults to the host name. */
+    Optional<String> nodeId();
+
+    Kafka kafka();
+
+    Crypto crypto();
+
+    /** Named JDBC datasources, referenced by pipelines as sources and targets. */
+    Map<String, Datasource> datasources();
+
+    Map<String, Pipeline> pipelines();
+
+    interface Kafka {
+        String brokers();
+
+        /** Partitions of each pipeline topic when Tributary creates it. */
+        @WithDefault("3")
+        int partitions();
+
+        @WithDefault("1")
+        short replicationFactor();
+
+        /** Producer linger: small, because collect already hands Kafka whole batches. */
+        @WithDefault("1")
+        int lingerMs();
+
+        /** Longest wait of the sync consumer before it hands a partial batch to the sink. */
+        @WithDefault("20")
+        int batchWaitMs();
+    }
+
+    interface Crypto {
+        /** Id of the key new records are sealed with; must be one of {@link #keys()}. */
+        String activeKey();
+
+        /** Key id to base64 AES-256 key. Older keys stay here so their records still open. */
+        Map<String, String> keys();
+    }
+
+    interface Datasource {
+        String url();
+
+        Optional<String> username();
+
+        Optional<String> password();
+
+        @WithDefault("8")
+        int maxSize();
+    }
+
+    interface Pipeline {
+        Source source();
+
+        Target target();
+
+        /** Kafka topic; defaults to {@code tributary.<pipeline>}. */
+        Optional<String> topic();
+
+        /** Largest number of outbox rows one claim takes. */
+        @WithDefault("1000")
+        int batchSize();
+
+        Poll poll();
+
+        /** How long a claim is held before another replica may reclaim the rows. */
+        @WithDefault("30s")
+        Duration lease();
+
+        /** Claims after which a row that keeps failing becomes DEAD. */
+        @WithDefault("10")
+        int maxAttempts();
+
+        /** First retry delay of a FAILED row; doubles per attempt up to ten minutes. */
+        @WithDefault("1s")
+        Duration retryBackoff();
+
+        Retention retention();
+
+        Backlog backlog();
+    }
+
+    interface Source {
+        /** Name of a datasource under {@code tributary.datasources}. */
+        String datasource();
+
+        @WithDefault("tributary_outbox")
+        String table();
+
+        /** Column layout preset: {@code tributary} or {@code debezium}; single columns can still be overridden. */
+        @WithDefault("tributary")
+        Layout layout();
+
+        /** Only rows whose aggregate column holds this value belong to the pipeline; all rows when absent. */
+        Optional<String> aggregate();
+
+        Columns columns();
+
+        /** Values of the operation column that mean delete (case-insensitive). */
+        @WithDefault("DELETE,DELETED")
+        List<String> deleteValues();
+
+        /** Create the outbox table and its index when missing (demo and tests; production owns its DDL). */
+        @WithDefault("false")
+        boolean createTable();
+    }
+
+    enum Layout {
+        TRIBUTARY, DEBEZIUM
+    }
+
+    /** Column names; each falls back to the layout preset. */
+    interface Columns {
+        Optional<String> id();
+
+        Optional<String> aggregate();
+
+        @WithName("key")
+        Optional<String> businessKey();
+
+        /** Version column; {@code none} means the outbox id serves as the version. */
+        Optional<String> version();
+
+        Optional<String> operation();
+
+        Optional<String> payload();
+
+        Optional<String> createdAt();
+    }
+
+    interface Target {
+        /** Name of the primary datasource. */
+        String datasource();
+
+        /** Name of the standby datasource, if any. */
+        Optional<String> standby();
+
+        String table();
+
+        /** Create the target table and its live view when missing. */
+        @WithDefault("true")
+        boolean createTable();
+    }
+
+    interface Poll {
+        /** Interval while rows keep arriving; a full batch re-polls at once. */
+        @WithDefault("10ms")
+        Duration minInterval();
+
+        /** Interval the poller backs off to when the outbox is idle. */
+        @WithDefault("250ms")
+        Duration maxInterval();
+    }
+
+    interface Retention {
+        /** Age after which DONE rows are deleted; {@code 0} deletes them at ack. */
+        @WithDefault("1h")
+        Duration done();
+
+        /** Age after which DEAD rows are deleted; long, so operators can inspect and retry. */
+        @WithDefault("30d")
+        Duration dead();
+
+        /** Age after which tombstones are purged; must exceed the longest redelivery window. */
+        @WithDefault("7d")
+        Duration tombstones();
+
+        /** Rows deleted per statement, so no long lock is held on the business table. */
+        @WithDefault("5000")
+        int batchSize();
+
+        @WithDefault("30s")
+        Duration interval();
+    }
+
+    interface Backlog {
+        /** The pipeline reports itself degraded when its oldest unfinished row is older than this. */
+        @WithDefault("60s")
+        Duration degradedAfter();
+
+        @WithDefault("5s")
+        Duration interval();
+
+        /** How often the backlog line is logged. */
+        @WithDefault("60s")
+        Duration logInterval();
+    }
+}

@@ -1,0 +1,75 @@
+package tributary.pipeline;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+
+import tributary.outbox.OutboxRecord;
+
+/**
+ * The clean stage's rules: a record needs a business key and a version, and an upsert needs a JSON object
+ * payload. A record that breaks a rule is rejected with its reason; the rest of the batch flows on.
+ */
+public final class Cleaner {
+
+    private static final JsonFactory JSON = new JsonFactory();
+
+    /** Valid records in input order, and the rejected ones by outbox id with their reasons. */
+    public record Cleaned(List<OutboxRecord> valid, Map<Long, String> rejected) {
+    }
+
+    public Cleaned clean(List<OutboxRecord> records) {
+        List<OutboxRecord> valid = new ArrayList<>(records.size());
+        Map<Long, String> rejected = new LinkedHashMap<>();
+        for (OutboxRecord r : records) {
+            String reason = problem(r);
+            if (reason == null) {
+                valid.add(r);
+            } else {
+                rejected.put(r.id(), reason);
+            }
+        }
+        return new Cleaned(valid, rejected);
+    }
+
+    /** The first rule the record breaks, or null. */
+    public static String problem(OutboxRecord r) {
+        if (r.key() == null || r.key().isBlank()) {
+            return "business key is missing";
+        }
+        if (r.version() == null) {
+            return "version is missing";
+        }
+        if (r.delete()) {
+            return r.payload() == null ? null : jsonProblem(r.payload());
+        }
+        if (r.payload() == null) {
+            return "payload is missing for an upsert";
+        }
+        return jsonProblem(r.payload());
+    }
+
+    private static String jsonProblem(String payload) {
+        try (JsonParser parser = JSON.createParser(payload)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return "payload is not a JSON object";
+            }
+            parser.skipChildren();
+            if (parser.nextToken() != null) {
+                return "payload has trailing content after the JSON object";
+            }
+            return null;
+        } catch (JsonProcessingException e) {
+            return "payload is not valid JSON: " + e.getOriginalMessage();
+        } catch (IOException e) {
+            return "payload could not be read: " + e.getMessage();
+        }
+    }
+}

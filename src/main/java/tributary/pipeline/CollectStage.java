@@ -1,0 +1,105 @@
+package tributary.pipeline;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Message;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.support.DefaultMessage;
+import org.jboss.logging.Logger;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+import tributary.crypto.Envelope;
+import tributary.crypto.RecordCipher;
+import tributary.outbox.OutboxRecord;
+
+/** What the collect route calls: claim, clean, seal, and the outbox status changes around the Kafka send. */
+@ApplicationScoped
+@Named(CollectStage.NAME)
+public class CollectStage {
+
+    public static final String NAME = "collectStage";
+    private static final Logger LOG = Logger.getLogger(CollectStage.class);
+
+    private final Pipelines pipelines;
+    private final RecordCipher cipher;
+    private final CamelContext camel;
+    private final Cleaner cleaner = new Cleaner();
+
+    public CollectStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel) {
+        this.pipelines = pipelines;
+        this.cipher = cipher;
+        this.camel = camel;
+    }
+
+    public boolean due(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) {
+        return pipelines.get(pipeline).pacer().due();
+    }
+
+    /** Loop condition: the first claim of a tick, then again while claims come back full. */
+    public boolean pollAgain(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+            @ExchangeProperty(Exchanges.CLAIMED) int claimed) {
+        return claimed < 0 || pipelines.get(pipeline).pacer().full(claimed);
+    }
+
+    public List<OutboxRecord> claim(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) throws SQLException {
+        Pipeline p = pipelines.get(pipeline);
+        List<OutboxRecord> rows = p.outbox().claim(p.config().batchSize(), p.config().lease(), p.config().maxAttempts());
+        p.pacer().record(rows.size());
+        return rows;
+    }
+
+    /** Rejected records become DEAD with their reason; the valid ones go on. */
+    public List<OutboxRecord> clean(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, List<OutboxRecord> rows)
+            throws SQLException {
+        Cleaner.Cleaned cleaned = cleaner.clean(rows);
+        if (!cleaned.rejected().isEmpty()) {
+            pipelines.get(pipeline).outbox().markDead(cleaned.rejected());
+            LOG.warnf("pipeline %s: %d record(s) rejected by clean rules and marked DEAD, e.g. id %d: %s", pipeline,
+                    cleaned.rejected().size(), cleaned.rejected().keySet().iterator().next(),
+                    cleaned.rejected().values().iterator().next());
+        }
+        return cleaned.valid();
+    }
+
+    public long[] ids(List<OutboxRecord> rows) {
+        return rows.stream().mapToLong(OutboxRecord::id).toArray();
+    }
+
+    /** One Kafka message per record: key = business key, value = the sealed envelope. */
+    public List<Message> seal(List<OutboxRecord> rows) {
+        List<Message> messages = new ArrayList<>(rows.size());
+        String keyId = cipher.activeKeyId();
+        for (OutboxRecord r : rows) {
+            Envelope envelope = new Envelope(r.id(), r.version(), r.delete(), r.createdAt(), r.payload());
+            Message m = new DefaultMessage(camel);
+            m.setHeader(KafkaConstants.KEY, r.key());
+            m.setHeader(Exchanges.ID_HEADER, Long.toString(r.id()));
+            m.setHeader(Exchanges.KEY_ID_HEADER, keyId);
+            m.setBody(cipher.seal(r.key(), envelope.toBytes()));
+            messages.add(m);
+        }
+        return messages;
+    }
+
+    public void enqueued(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+            @ExchangeProperty(Exchanges.IDS) long[] ids) throws SQLException {
+        pipelines.get(pipeline).outbox().markEnqueued(ids);
+    }
+
+    /** Kafka did not take the batch: its rows go back as FAILED with a backoff and stay in the source. */
+    public void failed(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+            @ExchangeProperty(Exchanges.IDS) long[] ids, Exception cause) throws SQLException {
+        if (ids == null || ids.length == 0) {
+            LOG.warnf("pipeline %s: claim failed, nothing was taken from the outbox: %s", pipeline, cause.toString());
+            return;
+        }
+        Pipeline p = pipelines.get(pipeline);
+        int n = p.outbox().markFailed(ids, "enqueue failed: " + cause, p.config().retryBackoff());
+        LOG.warnf("pipeline %s: enqueue failed, %d row(s) FAILED for retry: %s", pipeline, n, cause.toString());
+    }
+}

@@ -1,0 +1,26 @@
+package tributary.pipeline;
+
+/** Names of exchange properties and Kafka headers shared by the routes and the beans they call. */
+public final class Exchanges {
+
+    /** Exchange property: the pipeline a route instance serves. */
+    public static final String PIPELINE = "TributaryPipeline";
+    /** Exchange property: rows the last claim returned. */
+    public static final String CLAIMED = "TributaryClaimed";
+    /** Exchange property: outbox ids of the records sent to Kafka by this exchange. */
+    public static final String IDS = "TributaryIds";
+    /** Exchange property: the Kafka consumer batch (list of exchanges) an exchange started from. */
+    public static final String BATCH = "TributaryBatch";
+    /** Exchange property: the opened sync batch. */
+    public static final String OPENED = "TributaryOpened";
+
+    /** Kafka header: the outbox id, in clear so a record that cannot be opened can still be marked DEAD. */
+    public static final String ID_HEADER = "tributary-id";
+    /** Kafka header: id of the key that sealed the record. */
+    public static final String KEY_ID_HEADER = "tributary-key-id";
+    /** Kafka header on dead letters: why the record could not be written. */
+    public static final String REASON_HEADER = "tributary-reason";
+
+    private Exchanges() {
+    }
+}

@@ -1,0 +1,74 @@
+package tributary.pipeline;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.camel.ExchangeProperty;
+import org.jboss.logging.Logger;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+import tributary.outbox.OutboxStore;
+import tributary.outbox.OutboxStore.Status;
+
+/** Retention of outbox rows and tombstones, and the backlog every pipeline reports. */
+@ApplicationScoped
+@Named(Maintenance.NAME)
+public class Maintenance {
+
+    public static final String NAME = "maintenance";
+    private static final Logger LOG = Logger.getLogger(Maintenance.class);
+
+    /** The latest backlog reading of a pipeline, with when it was taken. */
+    public record Reading(OutboxStore.Backlog backlog, Instant at) {
+
+        public Duration oldestUnfinishedAge() {
+            Instant oldest = backlog.oldestUnfinished();
+            return oldest == null ? Duration.ZERO : Duration.between(oldest, at);
+        }
+    }
+
+    private final Pipelines pipelines;
+    private final Map<String, Reading> readings = new ConcurrentHashMap<>();
+    private final Map<String, Instant> lastLogged = new ConcurrentHashMap<>();
+
+    public Maintenance(Pipelines pipelines) {
+        this.pipelines = pipelines;
+    }
+
+    /** Deletes expired DONE and DEAD rows and tombstones, in bounded batches; buries exhausted rows. */
+    public void retain(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) throws SQLException {
+        Pipeline p = pipelines.get(pipeline);
+        var retention = p.config().retention();
+        int buried = p.outbox().buryExhausted(p.config().lease(), p.config().maxAttempts());
+        long done = retention.done().isZero() ? 0 : p.outbox().purge(Status.DONE, retention.done(), retention.batchSize());
+        long dead = p.outbox().purge(Status.DEAD, retention.dead(), retention.batchSize());
+        long tombstones = p.primary().purgeTombstones(retention.tombstones(), retention.batchSize());
+        if (buried + done + dead + tombstones > 0) {
+            LOG.infof("pipeline %s retention: %d DONE and %d DEAD rows purged, %d tombstones purged, %d rows DEAD "
+                    + "after %d attempts", pipeline, done, dead, tombstones, buried, p.config().maxAttempts());
+        }
+    }
+
+    /** Reads the outbox backlog; logs it at the configured rate. */
+    public Reading observe(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) throws SQLException {
+        Pipeline p = pipelines.get(pipeline);
+        Reading reading = new Reading(p.outbox().backlog(), Instant.now());
+        readings.put(pipeline, reading);
+        Instant last = lastLogged.get(pipeline);
+        if (last == null || Duration.between(last, reading.at()).compareTo(p.config().backlog().logInterval()) >= 0) {
+            lastLogged.put(pipeline, reading.at());
+            LOG.infof("pipeline %s outbox: %s, oldest unfinished row %d s old", pipeline, reading.backlog().counts(),
+                    reading.oldestUnfinishedAge().toSeconds());
+        }
+        return reading;
+    }
+
+    /** The latest reading, or null before the first one. */
+    public Reading reading(String pipeline) {
+        return readings.get(pipeline);
+    }
+}

@@ -1,0 +1,88 @@
+package tributary.pipeline;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.sql.SQLException;
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import tributary.config.TributaryConfig;
+import tributary.jdbc.Datasources;
+import tributary.outbox.OutboxStore;
+import tributary.outbox.OutboxTable;
+import tributary.sink.TargetSql;
+import tributary.sink.TargetWriter;
+
+/** The configured pipelines, validated at start-up so a typo fails there rather than at the first record. */
+@ApplicationScoped
+public class Pipelines {
+
+    private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+
+    private final Map<String, Pipeline> pipelines = new TreeMap<>();
+    private final String nodeId;
+
+    public Pipelines(TributaryConfig config, Datasources datasources) {
+        this.nodeId = config.nodeId().orElseGet(Pipelines::hostName);
+        config.pipelines().forEach((name, p) -> pipelines.put(name, build(name, p, datasources)));
+    }
+
+    private Pipeline build(String name, TributaryConfig.Pipeline p, Datasources datasources) {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("pipeline name '" + name
+                    + "' must be lower-case letters, digits and '-' (it names routes, topics and consumer groups)");
+        }
+        if (p.batchSize() < 1 || p.batchSize() > 10_000) {
+            throw new IllegalArgumentException("tributary.pipelines." + name + ".batch-size must be 1..10000");
+        }
+        if (p.maxAttempts() < 1) {
+            throw new IllegalArgumentException("tributary.pipelines." + name + ".max-attempts must be at least 1");
+        }
+        OutboxTable table = OutboxTable.of(p.source().table(), p.source().layout(), p.source().columns());
+        OutboxStore outbox = new OutboxStore(datasources.get(p.source().datasource()), table,
+                p.source().aggregate().orElse(null), nodeId, p.source().deleteValues());
+        TargetWriter primary = new TargetWriter(datasources.get(p.target().datasource()), new TargetSql(p.target().table()));
+        p.target().standby().ifPresent(datasources::get);
+        PollPacer pacer = new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize());
+        return new Pipeline(name, p, outbox, primary, pacer);
+    }
+
+    /** Creates the tables configured to be created. Idempotent. */
+    public void createTables() throws SQLException {
+        for (Pipeline p : pipelines.values()) {
+            if (p.config().source().createTable()) {
+                p.outbox().createTable();
+            }
+            if (p.config().target().createTable()) {
+                p.primary().createTable();
+            }
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "tributary-" + ProcessHandle.current().pid();
+        }
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    public Pipeline get(String name) {
+        Pipeline p = pipelines.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no pipeline named '" + name + "'");
+        }
+        return p;
+    }
+
+    public Collection<Pipeline> all() {
+        return pipelines.values();
+    }
+}

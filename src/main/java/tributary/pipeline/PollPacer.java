@@ -1,0 +1,58 @@
+package tributary.pipeline;
+
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+/**
+ * Adaptive polling of one outbox: a full batch re-polls at once, a partial one keeps the short interval, and
+ * empty polls double the interval up to the maximum, so an idle business database sees a few queries a second.
+ */
+public class PollPacer {
+
+    private final long minNanos;
+    private final long maxNanos;
+    private final int batchSize;
+    private final LongSupplier clock;
+    private long intervalNanos;
+    private volatile long nextPollAt;
+
+    public PollPacer(Duration min, Duration max, int batchSize) {
+        this(min, max, batchSize, System::nanoTime);
+    }
+
+    PollPacer(Duration min, Duration max, int batchSize, LongSupplier clock) {
+        if (min.isNegative() || max.compareTo(min) < 0) {
+            throw new IllegalArgumentException("poll intervals must satisfy 0 <= min-interval <= max-interval");
+        }
+        this.minNanos = min.toNanos();
+        this.maxNanos = max.toNanos();
+        this.batchSize = batchSize;
+        this.clock = clock;
+        this.intervalNanos = minNanos;
+        this.nextPollAt = clock.getAsLong();
+    }
+
+    /** Whether a poll is due now. */
+    public boolean due() {
+        return clock.getAsLong() - nextPollAt >= 0;
+    }
+
+    /** Whether a claim that returned {@code claimed} rows should be followed by another at once. */
+    public boolean full(int claimed) {
+        return claimed >= batchSize;
+    }
+
+    /** Records a poll's outcome and schedules the next one. */
+    public synchronized void record(int claimed) {
+        if (claimed > 0) {
+            intervalNanos = minNanos;
+        } else {
+            intervalNanos = Math.min(maxNanos, Math.max(1, intervalNanos) * 2);
+        }
+        nextPollAt = clock.getAsLong() + (full(claimed) ? 0 : intervalNanos);
+    }
+
+    public synchronized Duration interval() {
+        return Duration.ofNanos(intervalNanos);
+    }
+}

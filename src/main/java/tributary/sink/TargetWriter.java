@@ -1,0 +1,116 @@
+package tributary.sink;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import javax.sql.DataSource;
+
+/** Writes opened records into one target table: one transaction per batch, version-guarded, tombstones kept. */
+public class TargetWriter {
+
+    private final DataSource ds;
+    private final TargetSql sql;
+
+    public TargetWriter(DataSource ds, TargetSql sql) {
+        this.ds = ds;
+        this.sql = sql;
+    }
+
+    public TargetSql sql() {
+        return sql;
+    }
+
+    public void createTable() throws SQLException {
+        try (Connection c = ds.getConnection(); var st = c.createStatement()) {
+            st.execute(sql.createTable());
+        }
+    }
+
+    /**
+     * Upserts the batch in one transaction and returns how many rows changed. Older versions of a key in the same
+     * batch are superseded before the statement; keys are sorted so concurrent writers lock in one order.
+     */
+    public int write(Collection<SyncRecord> records) throws SQLException {
+        if (records.isEmpty()) {
+            return 0;
+        }
+        List<SyncRecord> rows = List.copyOf(newestPerKey(records).values());
+        int n = rows.size();
+        String[] keys = new String[n];
+        Long[] versions = new Long[n];
+        String[] payloads = new String[n];
+        Boolean[] deleted = new Boolean[n];
+        Long[] created = new Long[n];
+        for (int i = 0; i < n; i++) {
+            SyncRecord r = rows.get(i);
+            keys[i] = r.key();
+            versions[i] = r.envelope().version();
+            deleted[i] = r.envelope().delete();
+            payloads[i] = r.envelope().delete() ? null : r.envelope().payload();
+            created[i] = r.envelope().createdAtMicros();
+        }
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(sql.upsert())) {
+                ps.setArray(1, c.createArrayOf("text", keys));
+                ps.setArray(2, c.createArrayOf("bigint", versions));
+                ps.setArray(3, c.createArrayOf("text", payloads));
+                ps.setArray(4, c.createArrayOf("boolean", deleted));
+                ps.setArray(5, c.createArrayOf("bigint", created));
+                int changed = ps.executeUpdate();
+                c.commit();
+                return changed;
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(c, e);
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    /** The newest version per key, in key order; a delete wins a tie with an upsert of the same version. */
+    static Map<String, SyncRecord> newestPerKey(Collection<SyncRecord> records) {
+        Map<String, SyncRecord> newest = new TreeMap<>();
+        for (SyncRecord r : records) {
+            newest.merge(r.key(), r, (a, b) -> {
+                long va = a.envelope().version();
+                long vb = b.envelope().version();
+                if (va != vb) {
+                    return va > vb ? a : b;
+                }
+                return b.envelope().delete() ? b : a;
+            });
+        }
+        return newest;
+    }
+
+    /** Deletes tombstones older than {@code age} in batches; returns how many went. */
+    public long purgeTombstones(Duration age, int batch) throws SQLException {
+        long total = 0;
+        int deleted;
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.purgeTombstones())) {
+            do {
+                ps.setDouble(1, age.toMillis() / 1000.0);
+                ps.setInt(2, batch);
+                deleted = ps.executeUpdate();
+                total += deleted;
+            } while (deleted == batch);
+        }
+        return total;
+    }
+
+    private static void rollbackQuietly(Connection c, Exception cause) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+}

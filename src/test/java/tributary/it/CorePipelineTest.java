@@ -1,0 +1,115 @@
+package tributary.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import tributary.testing.OutboxWriter;
+import tributary.testing.OutboxWriter.Change;
+import tributary.testing.Servers;
+import tributary.testing.TopicReader;
+import tributary.testing.TributaryResource;
+
+/** The whole pipeline against real PostgreSQL and Kafka: outbox → Kafka (sealed) → primary → acks. */
+@QuarkusTest
+@WithTestResource(TributaryResource.class)
+class CorePipelineTest {
+
+    private static final String MARKER = "PLAINTEXT-MARKER";
+
+    @Test
+    void tenThousandRowsAcrossTwoPipelinesArriveOnceWithTheNewestVersion() throws Exception {
+        Servers s = Servers.get();
+        OutboxWriter writer = new OutboxWriter(s.source);
+        Random random = new Random(42);
+
+        List<Change> orders = changes("core-o-", 2_500, random);
+        List<Change> payments = changes("core-p-", 1_700, random);
+        assertTrue(orders.size() + payments.size() >= 10_000, "at least 10,000 rows: " + (orders.size() + payments.size()));
+        for (int i = 0; i < Math.max(orders.size(), payments.size()); i += 250) {
+            if (i < orders.size()) {
+                writer.tributary("orders", orders.subList(i, Math.min(orders.size(), i + 250)));
+            }
+            if (i < payments.size()) {
+                writer.debezium("payments", payments.subList(i, Math.min(payments.size(), i + 250)));
+            }
+        }
+
+        String expectedOrders = writer.expected("core-o-");
+        String expectedPayments = writer.expected("core-p-");
+        await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            assertEquals(expectedOrders, OutboxWriter.actual(s.primary, "orders", "core-o-"));
+            assertEquals(expectedPayments, OutboxWriter.actual(s.primary, "analytics.payments", "core-p-"));
+        });
+
+        // Every outbox row ends DONE: orders deletes DONE rows at ack, payments keeps them for 5 s.
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertEquals("0", OutboxWriter.query(s.source,
+                    "SELECT count(*) FROM tributary_outbox WHERE business_key LIKE 'core-o-%'"));
+            assertEquals("0", OutboxWriter.query(s.source,
+                    "SELECT count(*) FROM payments_outbox WHERE aggregateid LIKE 'core-p-%' AND status <> 'DONE'"));
+        });
+        // Deletes left tombstones, hidden by the live view.
+        String tombstones = OutboxWriter.query(s.primary,
+                "SELECT count(*) FROM orders WHERE deleted AND business_key LIKE 'core-o-%'");
+        assertTrue(Long.parseLong(tombstones) > 0, "the data set has deletes");
+        assertEquals("0", OutboxWriter.query(s.primary,
+                "SELECT count(*) FROM orders_live WHERE business_key IN (SELECT business_key FROM orders WHERE deleted)"));
+
+        // Nothing on the topics is plaintext: payloads carry a marker that must not appear in any record value.
+        List<TopicReader.Record> records = TopicReader.readAll(s.kafka.bootstrap(), "tributary.orders", Duration.ofSeconds(10));
+        assertTrue(records.size() >= orders.size(), "topic holds the orders records: " + records.size());
+        byte[] marker = MARKER.getBytes(StandardCharsets.UTF_8);
+        for (TopicReader.Record r : records) {
+            assertFalse(TopicReader.contains(r.value(), marker), "plaintext found on Kafka for key " + r.key());
+            assertFalse(TopicReader.contains(r.value(), "amount".getBytes(StandardCharsets.UTF_8)));
+        }
+    }
+
+    /** Per key one to four versions in order, about one key in eight ending with a delete; interleaved. */
+    static List<Change> changes(String prefix, int keys, Random random) {
+        List<List<Change>> perKey = new ArrayList<>();
+        for (int k = 0; k < keys; k++) {
+            String key = prefix + k;
+            List<Change> versions = new ArrayList<>();
+            int n = 1 + random.nextInt(4);
+            for (int v = 1; v <= n; v++) {
+                versions.add(new Change(key, v, false, "{\"order\": \"" + key + "\", \"amount\": " + random.nextInt(100_000)
+                        + ", \"note\": \"" + MARKER + "\", \"v\": " + v + "}"));
+            }
+            if (random.nextInt(8) == 0) {
+                versions.add(new Change(key, n + 1, true, null));
+            }
+            perKey.add(versions);
+        }
+        // Interleave keys while keeping each key's versions in order, as concurrent business transactions would.
+        List<Change> out = new ArrayList<>();
+        List<Integer> cursor = new ArrayList<>(Collections.nCopies(keys, 0));
+        List<Integer> open = new ArrayList<>();
+        for (int k = 0; k < keys; k++) {
+            open.add(k);
+        }
+        while (!open.isEmpty()) {
+            int pick = random.nextInt(open.size());
+            int k = open.get(pick);
+            out.add(perKey.get(k).get(cursor.get(k)));
+            cursor.set(k, cursor.get(k) + 1);
+            if (cursor.get(k) == perKey.get(k).size()) {
+                open.remove(pick);
+            }
+        }
+        return out;
+    }
+}
