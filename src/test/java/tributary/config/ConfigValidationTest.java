@@ -1,0 +1,82 @@
+package tributary.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import tributary.jdbc.Datasources;
+import tributary.pipeline.Pipelines;
+
+/** Configuration mistakes fail at start-up with a message that names the key. */
+class ConfigValidationTest {
+
+    private static Map<String, String> valid() {
+        Map<String, String> c = new HashMap<>();
+        c.put("tributary.kafka.brokers", "127.0.0.1:9092");
+        c.put("tributary.crypto.active-key", "k1");
+        c.put("tributary.crypto.keys.k1", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+        c.put("tributary.datasources.src.url", "jdbc:postgresql://127.0.0.1:1/db");
+        c.put("tributary.datasources.dst.url", "jdbc:postgresql://127.0.0.1:1/db");
+        c.put("tributary.pipelines.orders.source.datasource", "src");
+        c.put("tributary.pipelines.orders.target.datasource", "dst");
+        c.put("tributary.pipelines.orders.target.table", "orders");
+        return c;
+    }
+
+    private static TributaryConfig config(Map<String, String> values) {
+        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(TributaryConfig.class)
+                .withConverter(Duration.class, 200, new DurationConverter())
+                .withSources(new PropertiesConfigSource(values, "test", 100)).build();
+        return config.getConfigMapping(TributaryConfig.class);
+    }
+
+    private static Pipelines pipelines(Map<String, String> values) {
+        TributaryConfig config = config(values);
+        return new Pipelines(config, new Datasources(config));
+    }
+
+    @Test
+    void aValidConfigurationBuildsItsPipelinesWithDefaults() {
+        Pipelines p = pipelines(valid());
+        assertEquals("tributary.orders", p.get("orders").topic());
+        assertEquals(1000, p.get("orders").config().batchSize());
+        assertEquals("tributary_outbox", p.get("orders").config().source().table());
+    }
+
+    private static String failure(String key, String value) {
+        Map<String, String> c = valid();
+        if (value == null) {
+            c.remove(key);
+        } else {
+            c.put(key, value);
+        }
+        Exception e = assertThrows(Exception.class, () -> pipelines(c));
+        return e.getMessage();
+    }
+
+    @Test
+    void mistakesNameWhatIsWrong() {
+        assertTrue(failure("tributary.pipelines.orders.source.datasource", "nope").contains("datasource 'nope'"));
+        assertTrue(failure("tributary.pipelines.orders.target.table", "orders;drop").contains("orders;drop"));
+        assertTrue(failure("tributary.pipelines.orders.source.columns.key", "a b").contains("a b"));
+        assertTrue(failure("tributary.datasources.src.url", "jdbc:mysql://x/y").contains("jdbc:postgresql:"));
+        assertTrue(failure("tributary.pipelines.orders.batch-size", "0").contains("batch-size"));
+        assertTrue(failure("tributary.pipelines.orders.source.layout", "kafka-connect").contains("layout"));
+        assertTrue(failure("tributary.kafka.brokers", null).contains("tributary.kafka.brokers"));
+        Map<String, String> badName = valid();
+        badName.put("tributary.pipelines.Bad_Name.source.datasource", "src");
+        badName.put("tributary.pipelines.Bad_Name.target.datasource", "dst");
+        badName.put("tributary.pipelines.Bad_Name.target.table", "t");
+        assertTrue(assertThrows(Exception.class, () -> pipelines(badName)).getMessage().contains("Bad_Name"));
+    }
+}

@@ -1,0 +1,87 @@
+package tributary.outbox;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import tributary.config.TributaryConfig;
+
+class OutboxSqlTest {
+
+    private static TributaryConfig.Columns columns(String version) {
+        return new TributaryConfig.Columns() {
+            public Optional<String> id() { return Optional.empty(); }
+            public Optional<String> aggregate() { return Optional.empty(); }
+            public Optional<String> businessKey() { return Optional.empty(); }
+            public Optional<String> version() { return Optional.ofNullable(version); }
+            public Optional<String> operation() { return Optional.empty(); }
+            public Optional<String> payload() { return Optional.empty(); }
+            public Optional<String> createdAt() { return Optional.empty(); }
+        };
+    }
+
+    private static long binds(String sql) {
+        return sql.chars().filter(c -> c == '?').count();
+    }
+
+    @Test
+    void claimTakesDueRowsInOneStatementWithSkipLocked() {
+        OutboxTable t = OutboxTable.of("tributary_outbox", TributaryConfig.Layout.TRIBUTARY, columns(null));
+        String claim = new OutboxSql(t, true).claim();
+        assertTrue(claim.startsWith("UPDATE \"tributary_outbox\" SET status = 'PROCESSING'"), claim);
+        assertTrue(claim.contains("FOR UPDATE SKIP LOCKED"), claim);
+        assertTrue(claim.contains("attempts = attempts + 1"), claim);
+        assertTrue(claim.contains("\"aggregate\" = ? AND"), claim);
+        assertTrue(claim.contains("status = 'PENDING'") && claim.contains("status = 'FAILED' AND next_attempt_at <= now()")
+                && claim.contains("status = 'PROCESSING' AND claimed_at < now()"), claim);
+        assertTrue(claim.contains("ORDER BY \"id\" LIMIT ?"), claim);
+        assertTrue(claim.contains("RETURNING \"id\", CAST(\"business_key\" AS text), \"version\""), claim);
+        // claimedBy, aggregate, lease, maxAttempts, limit
+        assertEquals(5, binds(claim));
+        assertEquals(4, binds(new OutboxSql(t, false).claim()));
+        assertFalse(new OutboxSql(t, false).claim().contains("\"aggregate\" = ?"));
+    }
+
+    @Test
+    void debeziumLayoutUsesTheOutboxIdAsVersion() {
+        OutboxTable t = OutboxTable.of("outbox", TributaryConfig.Layout.DEBEZIUM, columns(null));
+        assertTrue(t.version().isEmpty());
+        assertEquals("\"id\"", t.versionOrId());
+        String claim = new OutboxSql(t, true).claim();
+        assertTrue(claim.contains("\"aggregatetype\" = ?"), claim);
+        assertTrue(claim.contains("RETURNING \"id\", CAST(\"aggregateid\" AS text), \"id\", CAST(\"type\" AS text)"), claim);
+        assertFalse(new OutboxSql(t, true).createTable().contains("\"version\""));
+    }
+
+    @Test
+    void versionNoneOverridesThePreset() {
+        OutboxTable t = OutboxTable.of("outbox", TributaryConfig.Layout.TRIBUTARY, columns("none"));
+        assertTrue(t.version().isEmpty());
+        assertEquals("\"seq\"", OutboxTable.of("outbox", TributaryConfig.Layout.DEBEZIUM, columns("seq")).versionOrId());
+    }
+
+    @Test
+    void statusChangesUseArrayBindsAndGuards() {
+        OutboxSql sql = new OutboxSql(OutboxTable.of("o", TributaryConfig.Layout.TRIBUTARY, columns(null)), false);
+        assertTrue(sql.markDone().contains("\"id\" = ANY (?)"));
+        assertTrue(sql.markEnqueued().contains("status = 'PROCESSING' AND claimed_by = ?"),
+                "an ack that came first must not be overwritten by ENQUEUED");
+        assertTrue(sql.purge("DONE").contains("LIMIT ?"), "purges are bounded");
+        assertThrows(IllegalArgumentException.class, () -> sql.purge("PENDING"));
+        assertThrows(IllegalArgumentException.class, () -> sql.purge("DONE' OR 1=1 --"));
+    }
+
+    @Test
+    void badIdentifiersFailBeforeAnySqlIsBuilt() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OutboxTable.of("outbox; drop table x", TributaryConfig.Layout.TRIBUTARY, columns(null)));
+        assertTrue(e.getMessage().contains("outbox; drop table x"));
+        assertThrows(IllegalArgumentException.class,
+                () -> OutboxTable.of("outbox", TributaryConfig.Layout.TRIBUTARY, columns("v\"x")));
+    }
+}

@@ -1,0 +1,40 @@
+package tributary.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import tributary.outbox.OutboxRecord;
+
+class CleanerTest {
+
+    private static OutboxRecord row(long id, String key, Long version, boolean delete, String payload) {
+        return new OutboxRecord(id, key, version, delete, payload, Instant.EPOCH, 1);
+    }
+
+    @Test
+    void keepsValidRecordsAndRejectsTheRestWithReasons() {
+        Cleaner.Cleaned cleaned = new Cleaner().clean(List.of(
+                row(1, "a", 1L, false, "{\"x\": 1}"),
+                row(2, "", 1L, false, "{}"),
+                row(3, "c", null, false, "{}"),
+                row(4, "d", 1L, false, "{\"x\": "),
+                row(5, "e", 1L, false, null),
+                row(6, "f", 2L, true, null),
+                row(7, "g", 1L, false, "[1, 2]"),
+                row(8, "h", 1L, false, "{} trailing")));
+        assertEquals(List.of(1L, 6L), cleaned.valid().stream().map(OutboxRecord::id).toList());
+        assertEquals("business key is missing", cleaned.rejected().get(2L));
+        assertEquals("version is missing", cleaned.rejected().get(3L));
+        assertTrue(cleaned.rejected().get(4L).startsWith("payload is not valid JSON"));
+        assertEquals("payload is missing for an upsert", cleaned.rejected().get(5L));
+        assertEquals("payload is not a JSON object", cleaned.rejected().get(7L));
+        assertTrue(cleaned.rejected().get(8L).contains("trailing") || cleaned.rejected().get(8L).contains("JSON"));
+        assertNull(Cleaner.problem(row(9, "i", 1L, true, "{\"reason\": \"gone\"}")));
+    }
+}

@@ -1,0 +1,59 @@
+package tributary.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.Test;
+
+class PollPacerTest {
+
+    private final AtomicLong now = new AtomicLong();
+    private final PollPacer pacer = new PollPacer(Duration.ofMillis(10), Duration.ofMillis(200), 100, now::get);
+
+    private void advance(long ms) {
+        now.addAndGet(Duration.ofMillis(ms).toNanos());
+    }
+
+    @Test
+    void fullBatchesRepollAtOnce() {
+        assertTrue(pacer.due());
+        pacer.record(100);
+        assertTrue(pacer.full(100));
+        assertTrue(pacer.due(), "a full batch means more is waiting");
+    }
+
+    @Test
+    void partialBatchesKeepTheShortInterval() {
+        pacer.record(5);
+        assertFalse(pacer.due());
+        advance(9);
+        assertFalse(pacer.due());
+        advance(1);
+        assertTrue(pacer.due());
+        assertEquals(Duration.ofMillis(10), pacer.interval());
+    }
+
+    @Test
+    void idlePollsBackOffToTheMaximumAndRowsResetIt() {
+        for (int i = 0; i < 10; i++) {
+            pacer.record(0);
+        }
+        assertEquals(Duration.ofMillis(200), pacer.interval());
+        advance(199);
+        assertFalse(pacer.due());
+        advance(1);
+        assertTrue(pacer.due());
+        pacer.record(1);
+        assertEquals(Duration.ofMillis(10), pacer.interval());
+    }
+
+    @Test
+    void rejectsInvertedIntervals() {
+        assertThrows(IllegalArgumentException.class, () -> new PollPacer(Duration.ofSeconds(2), Duration.ofSeconds(1), 10));
+    }
+}
