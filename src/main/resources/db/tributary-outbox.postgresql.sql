@@ -1,0 +1,23 @@
+-- Tributary outbox for PostgreSQL. The business system inserts a row here in the same transaction as its
+-- business change; Tributary does the rest. Status columns are Tributary's; the others can be renamed through
+-- tributary.pipelines.<name>.source.columns.* (or use source.layout=debezium for Debezium's outbox layout).
+CREATE TABLE IF NOT EXISTS tributary_outbox (
+    id              bigserial   PRIMARY KEY,                      -- also the version when there is no version column
+    aggregate       text        NOT NULL,                         -- which pipeline the row belongs to
+    business_key    text        NOT NULL,                         -- Kafka record key and target primary key
+    version         bigint      NOT NULL,                         -- monotonic per business key
+    operation       text        NOT NULL DEFAULT 'UPSERT',        -- UPSERT or DELETE
+    payload         jsonb,                                        -- the row as JSON; may be NULL for DELETE
+    created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    status          text        NOT NULL DEFAULT 'PENDING',       -- PENDING PROCESSING ENQUEUED SPOOLED DONE FAILED DEAD
+    attempts        int         NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz,
+    claimed_by      text,
+    claimed_at      timestamptz,
+    last_error      text
+);
+-- Claims scan only unfinished rows; retention scans only final ones.
+CREATE INDEX IF NOT EXISTS tributary_outbox_due ON tributary_outbox (aggregate, id)
+    WHERE status IN ('PENDING', 'FAILED', 'PROCESSING');
+CREATE INDEX IF NOT EXISTS tributary_outbox_final ON tributary_outbox (status, created_at)
+    WHERE status IN ('DONE', 'DEAD');

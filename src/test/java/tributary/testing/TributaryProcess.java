@@ -1,0 +1,147 @@
+package tributary.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Tributary itself as a child JVM from the packaged application, configured by system properties. {@link #kill()}
+ * is a {@code kill -9}; {@link #start()} again resumes on the same configuration.
+ */
+public final class TributaryProcess implements AutoCloseable {
+
+    private final Path jar;
+    private final Path log;
+    private final Map<String, String> config;
+    private final int httpPort;
+    private Process process;
+
+    public TributaryProcess(Path jar, Path log, Map<String, String> config, int httpPort) {
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: build it first with 'mvn package -DskipTests'");
+        }
+        this.jar = jar;
+        this.log = log;
+        this.config = new TreeMap<>(config);
+        this.httpPort = httpPort;
+    }
+
+    public static Path defaultJar() {
+        return Path.of("target", "quarkus-app", "quarkus-run.jar").toAbsolutePath();
+    }
+
+    public String healthUrl() {
+        return "http://127.0.0.1:" + httpPort + "/q/health";
+    }
+
+    public synchronized TributaryProcess start() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-Xmx1g");
+        cmd.add("-Dquarkus.http.host=127.0.0.1");
+        cmd.add("-Dquarkus.http.port=" + httpPort);
+        config.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        try {
+            Files.createDirectories(log.getParent());
+            process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        awaitReady(Duration.ofSeconds(120));
+        return this;
+    }
+
+    private void awaitReady(Duration timeout) {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Tributary exited with " + process.exitValue() + "; see " + log);
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(healthUrl() + "/live"))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            sleep(250);
+        }
+        throw new IllegalStateException("Tributary did not become live within " + timeout + "; see " + log);
+    }
+
+    /** SIGKILL: no shutdown hooks, no flushing, exactly like a crash. */
+    public synchronized void kill() {
+        if (process != null && process.isAlive()) {
+            process.destroyForcibly();
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** A graceful stop (SIGTERM). */
+    public synchronized void stop() {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    public boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Configuration for Tributary against the shared test servers, with fresh keys; add pipelines to it. */
+    public static Map<String, String> baseConfig(Servers s) {
+        Map<String, String> c = new TreeMap<>();
+        c.put("tributary.kafka.brokers", s.kafka.bootstrap());
+        c.put("tributary.crypto.active-key", "k1");
+        c.put("tributary.crypto.keys.k1", TributaryResource.randomKey());
+        for (var e : Map.of("source", s.source, "primary", s.primary, "standby", s.standby).entrySet()) {
+            c.put("tributary.datasources." + e.getKey() + ".url", e.getValue().jdbcUrl());
+            c.put("tributary.datasources." + e.getKey() + ".username", e.getValue().user());
+        }
+        return c;
+    }
+}
