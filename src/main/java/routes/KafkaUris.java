@@ -15,11 +15,12 @@ final class KafkaUris {
 
     /**
      * Batching consumer with offsets committed by the route after the sink commit. breakOnFirstError makes a
-     * failed batch seek back and be delivered again instead of being skipped by a later commit.
+     * failed batch seek back and be delivered again instead of being skipped by a later commit. Commits are
+     * synchronous: the asynchronous commit factory never commits in batching mode (a test checks the offsets).
      */
     static final String BATCH_CONSUMER = "&batching=true&allowManualCommit=true&autoCommitEnable=false"
             + "&breakOnFirstError=true&autoOffsetReset=earliest"
-            + "&pollTimeoutMs={{tributary.kafka.batch-wait-ms:20}}&batchingIntervalMs={{tributary.kafka.batch-wait-ms:20}}"
+            + "&pollTimeoutMs={{tributary.kafka.batch-wait-ms:5}}&batchingIntervalMs={{tributary.kafka.batch-wait-ms:5}}"
             + "&keyDeserializer=org.apache.kafka.common.serialization.StringDeserializer"
             + "&valueDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer";
 

@@ -40,7 +40,7 @@ public interface TributaryConfig {
         int lingerMs();
 
         /** Longest wait of the sync consumer before it hands a partial batch to the sink. */
-        @WithDefault("20")
+        @WithDefault("5")
         int batchWaitMs();
     }
 
@@ -158,7 +158,7 @@ public interface TributaryConfig {
 
     interface Poll {
         /** Interval while rows keep arriving; a full batch re-polls at once. */
-        @WithDefault("10ms")
+        @WithDefault("5ms")
         Duration minInterval();
 
         /** Interval the poller backs off to when the outbox is idle. */

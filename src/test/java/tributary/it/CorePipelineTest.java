@@ -68,6 +68,11 @@ class CorePipelineTest {
         assertEquals("0", OutboxWriter.query(s.primary,
                 "SELECT count(*) FROM orders_live WHERE business_key IN (SELECT business_key FROM orders WHERE deleted)"));
 
+        // Offsets are committed once the batches are written: nothing is left to redeliver.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertEquals(
+                TopicReader.endOffsets(s.kafka.bootstrap(), "tributary.orders"),
+                TopicReader.committedOffsets(s.kafka.bootstrap(), "tributary-orders", "tributary.orders")));
+
         // Nothing on the topics is plaintext: payloads carry a marker that must not appear in any record value.
         List<TopicReader.Record> records = TopicReader.readAll(s.kafka.bootstrap(), "tributary.orders", Duration.ofSeconds(10));
         assertTrue(records.size() >= orders.size(), "topic holds the orders records: " + records.size());
