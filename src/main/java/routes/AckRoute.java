@@ -41,9 +41,7 @@ public class AckRoute extends RouteBuilder {
                 .templateParameter("pipeline").templateParameter("topic")
                 .from("kafka:{{topic}}." + queue + "?groupId=tributary-{{pipeline}}-" + queue + "&maxPollRecords=200"
                         + KafkaUris.BATCH_CONSUMER)
-                .errorHandler(defaultErrorHandler().maximumRedeliveries(8).redeliveryDelay(200)
-                        .backOffMultiplier(2).maximumRedeliveryDelay(10_000).useExponentialBackOff()
-                        .retryAttemptedLogLevel(org.apache.camel.LoggingLevel.WARN))
+                .routeConfigurationId(ErrorHandling.BATCH)
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
                 .setProperty(Exchanges.BATCH, body())
                 .bean(AckStage.NAME, method)

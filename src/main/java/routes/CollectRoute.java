@@ -9,7 +9,10 @@ import tributary.pipeline.Pipeline;
 import tributary.pipeline.Pipelines;
 import tributary.pipeline.Preparation;
 
-/** collect → clean → encrypt → enqueue: claims outbox rows and publishes them sealed to the pipeline's topic. */
+/**
+ * collect → clean → encrypt → enqueue: claims outbox rows and publishes them sealed to the pipeline's topic; while
+ * Kafka is out of the write path the sealed batch goes to the enqueue spool instead.
+ */
 @ApplicationScoped
 public class CollectRoute extends RouteBuilder {
 
@@ -32,23 +35,26 @@ public class CollectRoute extends RouteBuilder {
         routeTemplate(TEMPLATE)
                 .templateParameter("pipeline").templateParameter("topic").templateParameter("tick")
                 .from("timer:collect-{{pipeline}}?period={{tick}}&synchronous=true")
-                .onException(Exception.class).handled(true)
-                    .bean(CollectStage.NAME, "failed(${exchangeProperty." + Exchanges.PIPELINE + "}, "
-                            + "${exchangeProperty." + Exchanges.IDS + "}, ${exception})")
-                .end()
+                .routeConfigurationId(ErrorHandling.COLLECT)
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
                 .filter(method(CollectStage.NAME, "due"))
                     .setProperty(Exchanges.CLAIMED, constant(-1))
                     .loopDoWhile(method(CollectStage.NAME, "pollAgain")).breakOnShutdown()
-                        .removeProperty(Exchanges.IDS)
+                        .removeProperty(Exchanges.IDS).removeProperty(Exchanges.SEALED)
                         .bean(CollectStage.NAME, "claim")
                         .setProperty(Exchanges.CLAIMED, simple("${body.size()}"))
                         .bean(CollectStage.NAME, "clean")
                         .filter(simple("${body.size()} > 0"))
                             .setProperty(Exchanges.IDS, method(CollectStage.NAME, "ids"))
                             .bean(CollectStage.NAME, "seal")
-                            .to("kafka:{{topic}}" + KafkaUris.PRODUCER)
-                            .bean(CollectStage.NAME, "enqueued")
+                            .setProperty(Exchanges.SEALED, body())
+                            .choice()
+                                .when(method(CollectStage.NAME, "kafkaUp"))
+                                    .to("kafka:{{topic}}" + KafkaUris.PRODUCER)
+                                    .bean(CollectStage.NAME, "enqueued")
+                                .otherwise()
+                                    .bean(CollectStage.NAME, "spool")
+                            .end()
                         .end()
                     .end()
                 .end();

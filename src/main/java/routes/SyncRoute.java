@@ -35,11 +35,7 @@ public class SyncRoute extends RouteBuilder {
         routeTemplate(TEMPLATE)
                 .templateParameter("pipeline").templateParameter("topic").templateParameter("batch")
                 .from("kafka:{{topic}}?groupId=tributary-{{pipeline}}&maxPollRecords={{batch}}" + KafkaUris.BATCH_CONSUMER)
-                // A failing database is retried with backoff while Kafka keeps the batch; after that the batch
-                // fails, the consumer seeks back, and it is delivered again. Upserts make that harmless.
-                .errorHandler(defaultErrorHandler().maximumRedeliveries(8).redeliveryDelay(200)
-                        .backOffMultiplier(2).maximumRedeliveryDelay(10_000).useExponentialBackOff()
-                        .retryAttemptedLogLevel(org.apache.camel.LoggingLevel.WARN))
+                .routeConfigurationId(ErrorHandling.BATCH)
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
                 .setProperty(Exchanges.BATCH, body())
                 .setProperty(Exchanges.OPENED, method(SyncStage.NAME, "open"))

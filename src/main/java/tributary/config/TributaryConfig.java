@@ -25,6 +25,42 @@ public interface TributaryConfig {
 
     Map<String, Pipeline> pipelines();
 
+    Spool spool();
+
+    Health health();
+
+    interface Spool {
+        /** Root directory; each pipeline spools under {@code <dir>/<pipeline>/<target>}. One per replica. */
+        @WithDefault("spool")
+        String dir();
+
+        /** Limit per spool; beyond it collect leaves rows FAILED in the source and sync holds data in Kafka. */
+        @WithDefault("1073741824")
+        long maxBytes();
+
+        /** A segment is sealed for replay at this size ... */
+        @WithDefault("16777216")
+        long segmentBytes();
+
+        /** ... or at this age. */
+        @WithDefault("1s")
+        Duration segmentAge();
+
+        /** How often replay looks for sealed segments. */
+        @WithDefault("1s")
+        Duration replayInterval();
+    }
+
+    interface Health {
+        /** How often primary, standby and Kafka are probed. */
+        @WithDefault("1s")
+        Duration interval();
+
+        /** Consecutive good probes before a failed target takes writes again. */
+        @WithDefault("3")
+        int recoverAfter();
+    }
+
     interface Kafka {
         String brokers();
 

@@ -46,6 +46,26 @@ public final class OutboxSql {
                 + " = ANY (?) AND status = 'PROCESSING' AND claimed_by = ?";
     }
 
+    /** Claimed rows whose records went to the enqueue spool. Binds: ids[], claimedBy. */
+    public String markSpooled() {
+        return "UPDATE " + t.table() + " SET status = 'SPOOLED' WHERE " + t.id()
+                + " = ANY (?) AND status = 'PROCESSING' AND claimed_by = ?";
+    }
+
+    /** Spooled rows replayed to Kafka. Binds: ids[]. */
+    public String markReplayed() {
+        return "UPDATE " + t.table() + " SET status = 'ENQUEUED' WHERE " + t.id() + " = ANY (?) AND status = 'SPOOLED'";
+    }
+
+    /**
+     * SPOOLED rows of this replica whose spool is drained yet were never replayed (their record was cut off or
+     * quarantined): collect takes them again. Binds: claimedBy, [aggregate].
+     */
+    public String requeueSpooled() {
+        return "UPDATE " + t.table() + " SET status = 'PENDING' WHERE status = 'SPOOLED' AND claimed_by = ?"
+                + (filtered ? " AND " + t.aggregate() + " = ?" : "");
+    }
+
     /** One statement per ack batch. Binds: ids[]. */
     public String markDone() {
         return "UPDATE " + t.table() + " SET status = 'DONE', last_error = NULL WHERE " + t.id()

@@ -88,6 +88,24 @@ public class OutboxStore {
         });
     }
 
+    public int markSpooled(long[] ids) throws SQLException {
+        return update(sql.markSpooled(), ps -> {
+            ps.setArray(1, ids(ps.getConnection(), ids));
+            ps.setString(2, nodeId);
+        });
+    }
+
+    public int markReplayed(long[] ids) throws SQLException {
+        return update(sql.markReplayed(), ps -> ps.setArray(1, ids(ps.getConnection(), ids)));
+    }
+
+    public int requeueSpooled() throws SQLException {
+        return update(sql.requeueSpooled(), ps -> {
+            ps.setString(1, nodeId);
+            bindScope(ps, 2);
+        });
+    }
+
     /** Marks acked rows DONE, or deletes them when {@code deleteAtAck} (retention 0). */
     public int markDone(long[] ids, boolean deleteAtAck) throws SQLException {
         return update(deleteAtAck ? sql.deleteAcked() : sql.markDone(),

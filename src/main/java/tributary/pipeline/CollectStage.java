@@ -1,5 +1,6 @@
 package tributary.pipeline;
 
+import java.io.IOException;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +16,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 import tributary.crypto.Envelope;
 import tributary.crypto.RecordCipher;
+import tributary.failover.TargetHealth;
 import tributary.outbox.OutboxRecord;
+import tributary.spool.Spool;
 
 /** What the collect route calls: claim, clean, seal, and the outbox status changes around the Kafka send. */
 @ApplicationScoped
@@ -29,11 +32,13 @@ public class CollectStage {
     private final RecordCipher cipher;
     private final CamelContext camel;
     private final Cleaner cleaner = new Cleaner();
+    private final TargetHealth health;
 
-    public CollectStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel) {
+    public CollectStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel, TargetHealth health) {
         this.pipelines = pipelines;
         this.cipher = cipher;
         this.camel = camel;
+        this.health = health;
     }
 
     public boolean due(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) {
@@ -91,14 +96,50 @@ public class CollectStage {
         pipelines.get(pipeline).outbox().markEnqueued(ids);
     }
 
-    /** Kafka did not take the batch: its rows go back as FAILED with a backoff and stay in the source. */
+    /** Whether Kafka takes writes; while it does not, sealed batches go straight to the enqueue spool. */
+    public boolean kafkaUp() {
+        return health.isUp(Pipeline.KAFKA);
+    }
+
+    /** The enqueue spool takes the sealed batch (fsynced); the rows become SPOOLED. */
+    public void spool(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+            @ExchangeProperty(Exchanges.IDS) long[] ids, @ExchangeProperty(Exchanges.SEALED) List<Message> sealed)
+            throws IOException, SQLException {
+        Pipeline p = pipelines.get(pipeline);
+        List<Spool.Entry> entries = new ArrayList<>(sealed.size());
+        for (Message m : sealed) {
+            entries.add(new Spool.Entry(m.getHeader(KafkaConstants.KEY, String.class),
+                    Long.parseLong(m.getHeader(Exchanges.ID_HEADER, String.class)), m.getBody(byte[].class)));
+        }
+        p.enqueueSpool().append(entries);
+        p.spooled().set(true);
+        p.outbox().markSpooled(ids);
+    }
+
+    /**
+     * The batch could not be enqueued. A Kafka failure takes Kafka out of the write path and the batch goes to the
+     * enqueue spool; if the spool cannot take it either, the rows go back FAILED with a backoff and stay in the
+     * source. Nothing claimed is dropped.
+     */
     public void failed(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
-            @ExchangeProperty(Exchanges.IDS) long[] ids, Exception cause) throws SQLException {
+            @ExchangeProperty(Exchanges.IDS) long[] ids, @ExchangeProperty(Exchanges.SEALED) List<Message> sealed,
+            Exception cause) throws SQLException {
         if (ids == null || ids.length == 0) {
             LOG.warnf("pipeline %s: claim failed, nothing was taken from the outbox: %s", pipeline, cause.toString());
             return;
         }
         Pipeline p = pipelines.get(pipeline);
+        if (sealed != null && !(cause instanceof SQLException)) {
+            health.failed(Pipeline.KAFKA, cause);
+            try {
+                spool(pipeline, ids, sealed);
+                LOG.warnf("pipeline %s: Kafka did not take %d record(s); spooled to disk: %s", pipeline, ids.length,
+                        cause.toString());
+                return;
+            } catch (IOException | SQLException | RuntimeException e) {
+                cause.addSuppressed(e);
+            }
+        }
         int n = p.outbox().markFailed(ids, "enqueue failed: " + cause, p.config().retryBackoff());
         LOG.warnf("pipeline %s: enqueue failed, %d row(s) FAILED for retry: %s", pipeline, n, cause.toString());
     }

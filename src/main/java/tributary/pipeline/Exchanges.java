@@ -9,6 +9,10 @@ public final class Exchanges {
     public static final String CLAIMED = "TributaryClaimed";
     /** Exchange property: outbox ids of the records sent to Kafka by this exchange. */
     public static final String IDS = "TributaryIds";
+    /** Exchange property: the sealed Kafka messages of a collect batch, kept for the spool fallback. */
+    public static final String SEALED = "TributarySealed";
+    /** Exchange property: the spool segment a replay exchange works on. */
+    public static final String SEGMENT = "TributarySegment";
     /** Exchange property: the Kafka consumer batch (list of exchanges) an exchange started from. */
     public static final String BATCH = "TributaryBatch";
     /** Exchange property: the opened sync batch. */

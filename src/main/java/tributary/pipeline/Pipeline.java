@@ -1,12 +1,32 @@
 package tributary.pipeline;
 
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
 import tributary.config.TributaryConfig;
 import tributary.outbox.OutboxStore;
 import tributary.sink.TargetWriter;
+import tributary.spool.Spool;
 
 /** One configured pipeline at run time: its settings, outbox, target, topics and poll pacing. */
 public record Pipeline(String name, TributaryConfig.Pipeline config, OutboxStore outbox, TargetWriter primary,
-        PollPacer pacer) {
+        Optional<TargetWriter> standby, PollPacer pacer, Spool enqueueSpool, Spool primarySpool, AtomicBoolean spooled) {
+
+    /** Health target names: the datasources, and Kafka. */
+    public static final String KAFKA = "kafka";
+
+    /** Whether this replica may have SPOOLED rows whose records never reach Kafka (set at start and on spooling). */
+    public AtomicBoolean spooled() {
+        return spooled;
+    }
+
+    public String primaryName() {
+        return config.target().datasource();
+    }
+
+    public Optional<String> standbyName() {
+        return config.target().standby();
+    }
 
     public String topic() {
         return config.topic().orElse("tributary." + name);

@@ -1,10 +1,15 @@
 package tributary.pipeline;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
 import java.util.Collection;
+import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -15,6 +20,7 @@ import tributary.outbox.OutboxStore;
 import tributary.outbox.OutboxTable;
 import tributary.sink.TargetSql;
 import tributary.sink.TargetWriter;
+import tributary.spool.Spool;
 
 /** The configured pipelines, validated at start-up so a typo fails there rather than at the first record. */
 @ApplicationScoped
@@ -24,8 +30,10 @@ public class Pipelines {
 
     private final Map<String, Pipeline> pipelines = new TreeMap<>();
     private final String nodeId;
+    private final TributaryConfig.Spool spoolConfig;
 
     public Pipelines(TributaryConfig config, Datasources datasources) {
+        this.spoolConfig = config.spool();
         this.nodeId = config.nodeId().orElseGet(Pipelines::hostName);
         config.pipelines().forEach((name, p) -> pipelines.put(name, build(name, p, datasources)));
     }
@@ -44,20 +52,31 @@ public class Pipelines {
         OutboxTable table = OutboxTable.of(p.source().table(), p.source().layout(), p.source().columns());
         OutboxStore outbox = new OutboxStore(datasources.get(p.source().datasource()), table,
                 p.source().aggregate().orElse(null), nodeId, p.source().deleteValues());
-        TargetWriter primary = new TargetWriter(datasources.get(p.target().datasource()), new TargetSql(p.target().table()));
-        p.target().standby().ifPresent(datasources::get);
+        boolean create = p.target().createTable();
+        TargetWriter primary = new TargetWriter(datasources.get(p.target().datasource()), new TargetSql(p.target().table()),
+                create);
+        Optional<TargetWriter> standby = p.target().standby()
+                .map(ds -> new TargetWriter(datasources.get(ds), new TargetSql(p.target().table()), create));
         PollPacer pacer = new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize());
-        return new Pipeline(name, p, outbox, primary, pacer);
+        return new Pipeline(name, p, outbox, primary, standby, pacer, spool(name, "enqueue"), spool(name, "primary"),
+                new AtomicBoolean(true));
     }
 
-    /** Creates the tables configured to be created. Idempotent. */
+    private Spool spool(String pipeline, String target) {
+        TributaryConfig.Spool s = spoolConfig;
+        try {
+            return new Spool(Path.of(s.dir(), pipeline, target), s.maxBytes(), s.segmentBytes(), s.segmentAge());
+        } catch (IOException e) {
+            // An unusable spool at start-up is not fatal: appends fail, and rows stay in the source or in Kafka.
+            throw new UncheckedIOException("spool directory " + Path.of(s.dir(), pipeline, target) + " is not usable", e);
+        }
+    }
+
+    /** Creates the outbox tables configured to be created (targets create theirs before their first write). */
     public void createTables() throws SQLException {
         for (Pipeline p : pipelines.values()) {
             if (p.config().source().createTable()) {
                 p.outbox().createTable();
-            }
-            if (p.config().target().createTable()) {
-                p.primary().createTable();
             }
         }
     }

@@ -1,5 +1,6 @@
 package tributary.pipeline;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
@@ -18,6 +19,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 import tributary.crypto.Envelope;
 import tributary.crypto.RecordCipher;
+import tributary.failover.Sinks;
 import tributary.sink.SyncBatch;
 import tributary.sink.SyncRecord;
 
@@ -32,11 +34,13 @@ public class SyncStage {
     private final Pipelines pipelines;
     private final RecordCipher cipher;
     private final CamelContext camel;
+    private final Sinks sinks;
 
-    public SyncStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel) {
+    public SyncStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel, Sinks sinks) {
         this.pipelines = pipelines;
         this.cipher = cipher;
         this.camel = camel;
+        this.sinks = sinks;
     }
 
     /** Opens every record; one that fails authentication or parsing is poison, and the rest flows on. */
@@ -56,7 +60,7 @@ public class SyncStage {
                 if (id != null && id != envelope.outboxId()) {
                     throw new IllegalArgumentException("id header " + id + " does not match sealed id " + envelope.outboxId());
                 }
-                records.add(new SyncRecord(key, envelope));
+                records.add(new SyncRecord(key, envelope, value));
             } catch (RecordCipher.SealException | IllegalArgumentException ex) {
                 poison.add(new SyncBatch.Poison(id, key, value, ex.getMessage()));
             }
@@ -68,10 +72,10 @@ public class SyncStage {
         return new SyncBatch(records, poison);
     }
 
-    /** Writes the batch to the primary in one transaction. */
+    /** Writes the batch to the primary in one transaction, or fails over to the standby and the primary spool. */
     public void write(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
-            @ExchangeProperty(Exchanges.OPENED) SyncBatch batch) throws SQLException {
-        pipelines.get(pipeline).primary().write(batch.records());
+            @ExchangeProperty(Exchanges.OPENED) SyncBatch batch) throws SQLException, IOException {
+        sinks.write(pipelines.get(pipeline), batch);
     }
 
     /** Dead letters for the batch's poison records, still sealed, with the reason in a header. */

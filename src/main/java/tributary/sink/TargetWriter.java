@@ -16,10 +16,18 @@ public class TargetWriter {
 
     private final DataSource ds;
     private final TargetSql sql;
+    private final boolean create;
+    private volatile boolean created;
 
     public TargetWriter(DataSource ds, TargetSql sql) {
+        this(ds, sql, false);
+    }
+
+    /** @param create create the table and view before the first write (when the database is reachable) */
+    public TargetWriter(DataSource ds, TargetSql sql, boolean create) {
         this.ds = ds;
         this.sql = sql;
+        this.create = create;
     }
 
     public TargetSql sql() {
@@ -30,6 +38,14 @@ public class TargetWriter {
         try (Connection c = ds.getConnection(); var st = c.createStatement()) {
             st.execute(sql.createTable());
         }
+        created = true;
+    }
+
+    /** Probes the database: a trivial query on a pooled connection. */
+    public void probe() throws SQLException {
+        try (Connection c = ds.getConnection(); var st = c.createStatement()) {
+            st.execute("SELECT 1");
+        }
     }
 
     /**
@@ -39,6 +55,10 @@ public class TargetWriter {
     public int write(Collection<SyncRecord> records) throws SQLException {
         if (records.isEmpty()) {
             return 0;
+        }
+        if (create && !created) {
+            // The target may have been down at start-up: create its table before the first write reaches it.
+            createTable();
         }
         List<SyncRecord> rows = List.copyOf(newestPerKey(records).values());
         int n = rows.size();

@@ -136,6 +136,7 @@ public final class TributaryProcess implements AutoCloseable {
     public static Map<String, String> baseConfig(Servers s) {
         Map<String, String> c = new TreeMap<>();
         c.put("tributary.kafka.brokers", s.kafka.bootstrap());
+        c.put("tributary.spool.dir", s.dir.resolve("spool-" + System.nanoTime()).toString());
         c.put("tributary.crypto.active-key", "k1");
         c.put("tributary.crypto.keys.k1", TributaryResource.randomKey());
         for (var e : Map.of("source", s.source, "primary", s.primary, "standby", s.standby).entrySet()) {

@@ -24,6 +24,8 @@ public class TributaryResource implements QuarkusTestResourceLifecycleManager {
         c.put("quarkus.http.host", "127.0.0.1");
         c.put("quarkus.http.test-port", "0");
         c.put("tributary.node-id", "test-node");
+        c.put("tributary.spool.dir", s.dir.resolve("spool").toString());
+        c.put("tributary.health.interval", "300ms");
         c.put("tributary.kafka.brokers", s.kafka.bootstrap());
         c.put("tributary.crypto.active-key", "k2");
         c.put("tributary.crypto.keys.k1", OLD_KEY);
@@ -36,6 +38,7 @@ public class TributaryResource implements QuarkusTestResourceLifecycleManager {
         c.put("tributary.pipelines.orders.source.aggregate", "orders");
         c.put("tributary.pipelines.orders.source.create-table", "true");
         c.put("tributary.pipelines.orders.target.datasource", "primary");
+        c.put("tributary.pipelines.orders.target.standby", "standby");
         c.put("tributary.pipelines.orders.target.table", "orders");
         c.put("tributary.pipelines.orders.retention.done", "0");
         c.put("tributary.pipelines.orders.retention.interval", "1s");
@@ -47,6 +50,7 @@ public class TributaryResource implements QuarkusTestResourceLifecycleManager {
         c.put("tributary.pipelines.payments.source.table", "payments_outbox");
         c.put("tributary.pipelines.payments.source.create-table", "true");
         c.put("tributary.pipelines.payments.target.datasource", "primary");
+        c.put("tributary.pipelines.payments.target.standby", "standby");
         c.put("tributary.pipelines.payments.target.table", "analytics.payments");
         c.put("tributary.pipelines.payments.batch-size", "300");
         c.put("tributary.pipelines.payments.retention.done", "5s");

@@ -1,0 +1,39 @@
+package routes;
+
+import org.apache.camel.LoggingLevel;
+import org.apache.camel.builder.RouteConfigurationBuilder;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import tributary.pipeline.CollectStage;
+import tributary.pipeline.Exchanges;
+
+/**
+ * Error handling, declared once. Consumer batches (sync, acks, dead letters) retry with bounded exponential backoff
+ * while Kafka holds the batch; if that runs out, the batch fails, the consumer seeks back and it is delivered again
+ * (effectively a paused consumer that resumes by itself). Permanent record faults never reach here: they are
+ * sorted out record by record into the dead-letter path. Collect hands a batch Kafka did not take to the enqueue
+ * spool, or leaves its rows FAILED in the source.
+ */
+@ApplicationScoped
+public class ErrorHandling extends RouteConfigurationBuilder {
+
+    static final String BATCH = "batch-retry";
+    static final String COLLECT = "collect-fallback";
+
+    @Override
+    public void configuration() {
+        // Record faults are sorted into poison by the beans (Failures classifies them), so whatever reaches a batch
+        // route means "cannot write now": retry, then let Kafka redeliver. The backoff totals about 33 s, well
+        // inside max.poll.interval.ms, so the consumer keeps its partitions while it waits.
+        routeConfiguration(BATCH)
+                .errorHandler(defaultErrorHandler().maximumRedeliveries(8).redeliveryDelay(200).useExponentialBackOff()
+                        .backOffMultiplier(2).maximumRedeliveryDelay(10_000).retryAttemptedLogLevel(LoggingLevel.WARN)
+                        .logRetryAttempted(true).logExhausted(true));
+
+        routeConfiguration(COLLECT)
+                .onException(Exception.class).handled(true)
+                    .bean(CollectStage.NAME, "failed(${exchangeProperty." + Exchanges.PIPELINE + "}, ${exchangeProperty."
+                            + Exchanges.IDS + "}, ${exchangeProperty." + Exchanges.SEALED + "}, ${exception})")
+                .end();
+    }
+}

@@ -1,0 +1,78 @@
+package routes;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import tributary.config.TributaryConfig;
+import tributary.failover.ReplayStage;
+import tributary.pipeline.Exchanges;
+import tributary.pipeline.Pipeline;
+import tributary.pipeline.Pipelines;
+
+/**
+ * replay: drains each spool to its target once the target is healthy, oldest segment first. The file consumer
+ * never deletes or moves a segment itself ({@code noop}, not idempotent, so it is offered again until gone):
+ * the replay bean deletes it only after the target committed its records.
+ */
+@ApplicationScoped
+public class ReplayRoute extends RouteBuilder {
+
+    static final String ENQUEUE = "replay-spool-enqueue";
+    static final String PRIMARY = "replay-spool-primary";
+
+    private final Pipelines pipelines;
+    private final TributaryConfig config;
+
+    public ReplayRoute(Pipelines pipelines, TributaryConfig config) {
+        this.pipelines = pipelines;
+        this.config = config;
+    }
+
+    private static String segments(String dirParameter) {
+        return "file:{{" + dirParameter + "}}?noop=true&idempotent=false&include=seg-.*\\.seg&sortBy=file:name"
+                + "&readLock=none&maxMessagesPerPoll=1&sendEmptyMessageWhenIdle=true&delay={{delay}}&initialDelay=1000";
+    }
+
+    @Override
+    public void configure() {
+        routeTemplate(ENQUEUE)
+                .templateParameter("pipeline").templateParameter("topic").templateParameter("dir").templateParameter("delay")
+                .from(segments("dir"))
+                .routeConfigurationId(ErrorHandling.BATCH)
+                .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
+                .choice()
+                    .when(header(Exchange.FILE_PATH).isNull())
+                        .bean(ReplayStage.NAME, "requeueIfDrained")
+                    .when(method(ReplayStage.NAME, "ready(${exchangeProperty." + Exchanges.PIPELINE + "}, 'enqueue')"))
+                        .setProperty(Exchanges.SEGMENT, header(Exchange.FILE_PATH))
+                        .setBody(method(ReplayStage.NAME, "enqueueMessages"))
+                        .setProperty(Exchanges.SEALED, body())
+                        .filter(simple("${body.size()} > 0"))
+                            .to("kafka:{{topic}}" + KafkaUris.PRODUCER)
+                        .end()
+                        .setBody(exchangeProperty(Exchanges.SEALED))
+                        .bean(ReplayStage.NAME, "enqueueReplayed")
+                .end();
+
+        routeTemplate(PRIMARY)
+                .templateParameter("pipeline").templateParameter("dir").templateParameter("delay")
+                .from(segments("dir"))
+                .routeConfigurationId(ErrorHandling.BATCH)
+                .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
+                .filter(header(Exchange.FILE_PATH).isNotNull())
+                .filter(method(ReplayStage.NAME, "ready(${exchangeProperty." + Exchanges.PIPELINE + "}, 'primary')"))
+                    .setProperty(Exchanges.SEGMENT, header(Exchange.FILE_PATH))
+                    .bean(ReplayStage.NAME, "replayPrimary")
+                .end();
+
+        String delay = String.valueOf(config.spool().replayInterval().toMillis());
+        for (Pipeline p : pipelines.all()) {
+            templatedRoute(ENQUEUE).routeId(ENQUEUE + "-" + p.name()).parameter("pipeline", p.name())
+                    .parameter("topic", p.topic()).parameter("dir", p.enqueueSpool().dir().toString())
+                    .parameter("delay", delay);
+            templatedRoute(PRIMARY).routeId(PRIMARY + "-" + p.name()).parameter("pipeline", p.name())
+                    .parameter("dir", p.primarySpool().dir().toString()).parameter("delay", delay);
+        }
+    }
+}

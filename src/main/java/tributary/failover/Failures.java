@@ -1,0 +1,69 @@
+package tributary.failover;
+
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.sql.SQLException;
+import java.sql.SQLTransientException;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.RetriableException;
+
+import tributary.crypto.RecordCipher;
+
+/**
+ * Sorts failures into transient (retry with backoff, fail over) and permanent (dead-letter at once). Unknown
+ * failures count as transient: retrying something permanent costs time, dead-lettering something transient
+ * would lose a good record.
+ */
+public final class Failures {
+
+    public enum Kind {
+        TRANSIENT, PERMANENT
+    }
+
+    private Failures() {
+    }
+
+    public static Kind classify(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RecordCipher.SealException || t instanceof AuthenticationException
+                    || t instanceof AuthorizationException) {
+                return Kind.PERMANENT;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                return sqlState(sql.getSQLState());
+            }
+            if (t instanceof SQLTransientException || t instanceof RetriableException || t instanceof ConnectException
+                    || t instanceof SocketTimeoutException || t instanceof TimeoutException) {
+                return Kind.TRANSIENT;
+            }
+            if (t instanceof IllegalArgumentException) {
+                return Kind.PERMANENT;
+            }
+        }
+        return Kind.TRANSIENT;
+    }
+
+    /**
+     * SQLState classes: 08 connection, 40 rollback (serialization, deadlock), 53 insufficient resources, 57 operator
+     * intervention (shutdown, cancel), 58 system error and anything unknown are transient; 22 data
+     * exceptions, 23 integrity violations and 42 syntax/undefined objects caused by data are permanent; 28
+     * (invalid authorization) is permanent until an operator fixes the credentials.
+     */
+    static Kind sqlState(String state) {
+        if (state.length() < 2) {
+            return Kind.TRANSIENT;
+        }
+        return switch (state.substring(0, 2)) {
+            case "08", "40", "53", "57", "58", "HY" -> Kind.TRANSIENT;
+            case "22", "23", "28", "42" -> Kind.PERMANENT;
+            default -> Kind.TRANSIENT;
+        };
+    }
+
+    public static boolean isTransient(Throwable failure) {
+        return classify(failure) == Kind.TRANSIENT;
+    }
+}

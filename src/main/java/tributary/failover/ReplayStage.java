@@ -1,0 +1,144 @@
+package tributary.failover;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.ExchangeProperty;
+import org.apache.camel.Message;
+import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.support.DefaultMessage;
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Named;
+import tributary.crypto.Envelope;
+import tributary.crypto.RecordCipher;
+import tributary.pipeline.Exchanges;
+import tributary.pipeline.Pipeline;
+import tributary.pipeline.Pipelines;
+import tributary.sink.SyncBatch;
+import tributary.sink.SyncRecord;
+import tributary.spool.Spool;
+
+/**
+ * What the replay routes call: drain a spool segment to its target once the target is healthy, oldest first, and
+ * delete the segment only after the target committed it.
+ */
+@ApplicationScoped
+@Named(ReplayStage.NAME)
+public class ReplayStage {
+
+    public static final String NAME = "replayStage";
+    private static final Logger LOG = Logger.getLogger(ReplayStage.class);
+
+    private final Pipelines pipelines;
+    private final TargetHealth health;
+    private final RecordCipher cipher;
+    private final CamelContext camel;
+    private final MeterRegistry meters;
+
+    public ReplayStage(Pipelines pipelines, TargetHealth health, RecordCipher cipher, CamelContext camel,
+            MeterRegistry meters) {
+        this.pipelines = pipelines;
+        this.health = health;
+        this.cipher = cipher;
+        this.camel = camel;
+        this.meters = meters;
+    }
+
+    /** Seals the open segment when it is old enough; true when the spool's target takes writes. */
+    public boolean ready(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target) throws IOException {
+        Pipeline p = pipelines.get(pipeline);
+        spool(p, target).sealIfAged();
+        return health.isUp("enqueue".equals(target) ? Pipeline.KAFKA : p.primaryName());
+    }
+
+    /** The enqueue segment's records as Kafka messages, as collect would have sent them. */
+    public List<Message> enqueueMessages(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+            @ExchangeProperty(Exchanges.SEGMENT) String segment) throws IOException {
+        Pipeline p = pipelines.get(pipeline);
+        List<Spool.Entry> entries = p.enqueueSpool().read(Path.of(segment));
+        List<Message> messages = new ArrayList<>(entries.size());
+        for (Spool.Entry e : entries) {
+            Message m = new DefaultMessage(camel);
+            m.setHeader(KafkaConstants.KEY, e.key());
+            m.setHeader(Exchanges.ID_HEADER, Long.toString(e.outboxId()));
+            m.setHeader(Exchanges.KEY_ID_HEADER, cipher.activeKeyId());
+            m.setBody(e.sealed());
+            messages.add(m);
+        }
+        return messages;
+    }
+
+    /** After Kafka took the segment: rows SPOOLED → ENQUEUED (acks make them DONE), then the segment goes. */
+    public void enqueueReplayed(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+            @ExchangeProperty(Exchanges.SEGMENT) String segment, List<Message> messages) throws IOException, SQLException {
+        Pipeline p = pipelines.get(pipeline);
+        long[] ids = messages.stream().mapToLong(m -> Long.parseLong(m.getHeader(Exchanges.ID_HEADER, String.class))).toArray();
+        p.outbox().markReplayed(ids);
+        p.enqueueSpool().delete(Path.of(segment));
+        replayed(p, "enqueue", ids.length, segment);
+    }
+
+    /** Opens the primary segment's records and writes them, version-guarded, then deletes the segment. */
+    public void replayPrimary(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+            @ExchangeProperty(Exchanges.SEGMENT) String segment) throws IOException, SQLException {
+        Pipeline p = pipelines.get(pipeline);
+        List<SyncRecord> records = new ArrayList<>();
+        SyncBatch batch = new SyncBatch(records, new ArrayList<>());
+        for (Spool.Entry e : p.primarySpool().read(Path.of(segment))) {
+            try {
+                records.add(new SyncRecord(e.key(), Envelope.fromBytes(cipher.open(e.key(), e.sealed())), e.sealed()));
+            } catch (RecordCipher.SealException | IllegalArgumentException bad) {
+                batch.poison().add(new SyncBatch.Poison(e.outboxId(), e.key(), e.sealed(), bad.getMessage()));
+            }
+        }
+        try {
+            Sinks.writeIsolatingPoison(p.primary(), batch);
+        } catch (SQLException ex) {
+            health.failed(p.primaryName(), ex);
+            throw ex;
+        }
+        for (SyncBatch.Poison poison : batch.poison()) {
+            // Already acknowledged upstream: all that is left is to record it for operators.
+            LOG.errorf("pipeline %s: spooled record of outbox id %d could not be replayed: %s", pipeline,
+                    poison.outboxId(), poison.reason());
+        }
+        p.primarySpool().delete(Path.of(segment));
+        replayed(p, "primary", records.size(), segment);
+    }
+
+    /**
+     * With the enqueue spool drained, SPOOLED rows of this replica that were never replayed (a record cut off as
+     * torn, or quarantined) go back to PENDING and are collected again.
+     */
+    public void requeueIfDrained(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) throws IOException, SQLException {
+        Pipeline p = pipelines.get(pipeline);
+        if (p.spooled().get() && p.enqueueSpool().isEmpty() && health.isUp(Pipeline.KAFKA)) {
+            p.spooled().set(false);
+            int n = p.outbox().requeueSpooled();
+            if (n > 0) {
+                LOG.warnf("pipeline %s: %d SPOOLED row(s) had no record left in the spool and are collected again",
+                        pipeline, n);
+            }
+        }
+    }
+
+    private void replayed(Pipeline p, String target, int records, String segment) throws IOException {
+        Counter.builder("tributary.replay.records").tag("pipeline", p.name()).tag("target", target)
+                .register(meters).increment(records);
+        Spool spool = spool(p, target);
+        LOG.infof("pipeline %s: replayed %d records of %s to %s; %d segment(s), %d bytes left", p.name(), records,
+                Path.of(segment).getFileName(), target, spool.segments().size(), spool.bytesOnDisk());
+    }
+
+    private static Spool spool(Pipeline p, String target) {
+        return "enqueue".equals(target) ? p.enqueueSpool() : p.primarySpool();
+    }
+}
