@@ -5,13 +5,18 @@ final class KafkaUris {
 
     /**
      * Producer: idempotent, acks from all in-sync replicas, byte values. Collect hands Kafka whole batches, so a
-     * short linger suffices; bounded timeouts let a Kafka outage surface as an error instead of a long block.
+     * short linger suffices. The producer sends a batch record by record, and each send would block up to
+     * max.block.ms while topic metadata is missing (Kafka down at start, or after a broker restart): a batch of
+     * a thousand would stall for hours. So sends never block (max.block.ms=0): a batch Kafka cannot take at once
+     * fails at once and goes to the spool, and the health probe brings Kafka back within a second. Topic
+     * metadata of an idle pipeline is kept for a day so that normal sends do not hit that path.
      */
     static final String PRODUCER = "?requestRequiredAcks=all&enableIdempotence=true&maxInFlightRequest=5"
             + "&lingerMs={{tributary.kafka.linger-ms:1}}&batchWithIndividualHeaders=true"
             + "&keySerializer=org.apache.kafka.common.serialization.StringSerializer"
             + "&valueSerializer=org.apache.kafka.common.serialization.ByteArraySerializer"
-            + "&requestTimeoutMs=10000&deliveryTimeoutMs=30000&maxBlockMs=10000";
+            + "&requestTimeoutMs=5000&deliveryTimeoutMs=10000&maxBlockMs=0"
+            + "&additionalProperties.metadata.max.idle.ms=86400000";
 
     /**
      * Batching consumer with offsets committed by the route after the sink commit. breakOnFirstError makes a

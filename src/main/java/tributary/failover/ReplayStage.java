@@ -52,11 +52,14 @@ public class ReplayStage {
         this.meters = meters;
     }
 
-    /** Seals the open segment when it is old enough; true when the spool's target takes writes. */
-    public boolean ready(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target) throws IOException {
-        Pipeline p = pipelines.get(pipeline);
-        spool(p, target).sealIfAged();
-        return health.isUp("enqueue".equals(target) ? Pipeline.KAFKA : p.primaryName());
+    /** Seals the spool's open segment when it is old enough, so that the next poll finds it. Runs on every poll. */
+    public void seal(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target) throws IOException {
+        spool(pipelines.get(pipeline), target).sealIfAged();
+    }
+
+    /** Whether the spool's target takes writes. */
+    public boolean ready(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target) {
+        return health.isUp("enqueue".equals(target) ? Pipeline.KAFKA : pipelines.get(pipeline).primaryName());
     }
 
     /** The enqueue segment's records as Kafka messages, as collect would have sent them. */

@@ -8,6 +8,7 @@ import java.util.TreeMap;
 import javax.sql.DataSource;
 
 import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.AgroalConnectionPoolConfiguration;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
 import io.agroal.api.security.NamePrincipal;
 import io.agroal.api.security.SimplePassword;
@@ -39,9 +40,14 @@ public class Datasources {
                 .maxSize(ds.maxSize())
                 .minSize(0)
                 .acquisitionTimeout(Duration.ofSeconds(10))
+                // A database that restarted leaves broken connections in the pool: a fatal error (SQLState 08)
+                // destroys the connection, and idle ones are validated, so the next borrower gets a live one.
+                .exceptionSorter(AgroalConnectionPoolConfiguration.ExceptionSorter.defaultExceptionSorter())
+                .connectionValidator(AgroalConnectionPoolConfiguration.ConnectionValidator.defaultValidatorWithTimeout(2))
                 .validationTimeout(Duration.ofSeconds(30))
+                .idleValidationTimeout(Duration.ofSeconds(5))
                 .connectionFactoryConfiguration(factory -> {
-                    factory.jdbcUrl(ds.url()).autoCommit(true);
+                    factory.jdbcUrl(ds.url()).autoCommit(true).jdbcProperty("connectTimeout", "5");
                     ds.username().ifPresent(user -> factory.principal(new NamePrincipal(user)));
                     ds.password().ifPresent(password -> factory.credential(new SimplePassword(password)));
                     return factory;

@@ -113,6 +113,9 @@ public class TargetWriter {
 
     /** Deletes tombstones older than {@code age} in batches; returns how many went. */
     public long purgeTombstones(Duration age, int batch) throws SQLException {
+        if (create && !created) {
+            createTable();
+        }
         long total = 0;
         int deleted;
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.purgeTombstones())) {

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 
@@ -16,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import tributary.testing.Changes;
 import tributary.testing.OutboxWriter;
 import tributary.testing.OutboxWriter.Change;
 import tributary.testing.Servers;
@@ -27,7 +26,7 @@ import tributary.testing.TributaryResource;
 @WithTestResource(TributaryResource.class)
 class CorePipelineTest {
 
-    private static final String MARKER = "PLAINTEXT-MARKER";
+
 
     @Test
     void tenThousandRowsAcrossTwoPipelinesArriveOnceWithTheNewestVersion() throws Exception {
@@ -35,8 +34,8 @@ class CorePipelineTest {
         OutboxWriter writer = new OutboxWriter(s.source);
         Random random = new Random(42);
 
-        List<Change> orders = changes("core-o-", 2_500, random);
-        List<Change> payments = changes("core-p-", 1_700, random);
+        List<Change> orders = Changes.generate("core-o-", 2_500, random);
+        List<Change> payments = Changes.generate("core-p-", 1_700, random);
         assertTrue(orders.size() + payments.size() >= 10_000, "at least 10,000 rows: " + (orders.size() + payments.size()));
         for (int i = 0; i < Math.max(orders.size(), payments.size()); i += 250) {
             if (i < orders.size()) {
@@ -76,45 +75,10 @@ class CorePipelineTest {
         // Nothing on the topics is plaintext: payloads carry a marker that must not appear in any record value.
         List<TopicReader.Record> records = TopicReader.readAll(s.kafka.bootstrap(), "tributary.orders", Duration.ofSeconds(10));
         assertTrue(records.size() >= orders.size(), "topic holds the orders records: " + records.size());
-        byte[] marker = MARKER.getBytes(StandardCharsets.UTF_8);
+        byte[] marker = Changes.MARKER.getBytes(StandardCharsets.UTF_8);
         for (TopicReader.Record r : records) {
             assertFalse(TopicReader.contains(r.value(), marker), "plaintext found on Kafka for key " + r.key());
             assertFalse(TopicReader.contains(r.value(), "amount".getBytes(StandardCharsets.UTF_8)));
         }
-    }
-
-    /** Per key one to four versions in order, about one key in eight ending with a delete; interleaved. */
-    static List<Change> changes(String prefix, int keys, Random random) {
-        List<List<Change>> perKey = new ArrayList<>();
-        for (int k = 0; k < keys; k++) {
-            String key = prefix + k;
-            List<Change> versions = new ArrayList<>();
-            int n = 1 + random.nextInt(4);
-            for (int v = 1; v <= n; v++) {
-                versions.add(new Change(key, v, false, "{\"order\": \"" + key + "\", \"amount\": " + random.nextInt(100_000)
-                        + ", \"note\": \"" + MARKER + "\", \"v\": " + v + "}"));
-            }
-            if (random.nextInt(8) == 0) {
-                versions.add(new Change(key, n + 1, true, null));
-            }
-            perKey.add(versions);
-        }
-        // Interleave keys while keeping each key's versions in order, as concurrent business transactions would.
-        List<Change> out = new ArrayList<>();
-        List<Integer> cursor = new ArrayList<>(Collections.nCopies(keys, 0));
-        List<Integer> open = new ArrayList<>();
-        for (int k = 0; k < keys; k++) {
-            open.add(k);
-        }
-        while (!open.isEmpty()) {
-            int pick = random.nextInt(open.size());
-            int k = open.get(pick);
-            out.add(perKey.get(k).get(cursor.get(k)));
-            cursor.set(k, cursor.get(k) + 1);
-            if (cursor.get(k) == perKey.get(k).size()) {
-                open.remove(pick);
-            }
-        }
-        return out;
     }
 }

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import tributary.testing.Changes;
 import tributary.testing.OutboxWriter;
 import tributary.testing.OutboxWriter.Change;
 import tributary.testing.Servers;
@@ -41,8 +42,8 @@ class RetentionTest {
                 + "created_at) VALUES ('payments', 'old-p-DONE', 'X', '{}', 'DONE', now() - interval '1 day')");
 
         Random random = new Random(7);
-        List<Change> orders = CorePipelineTest.changes("ret-o-", 4_000, random).subList(0, 10_000);
-        List<Change> payments = CorePipelineTest.changes("ret-p-", 4_000, random).subList(0, 10_000);
+        List<Change> orders = Changes.generate("ret-o-", 4_000, random).subList(0, 10_000);
+        List<Change> payments = Changes.generate("ret-p-", 4_000, random).subList(0, 10_000);
         for (int i = 0; i < 10_000; i += 100) {
             writer.tributary("orders", orders.subList(i, i + 100));
             writer.debezium("payments", payments.subList(i, i + 100));

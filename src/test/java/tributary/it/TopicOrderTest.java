@@ -18,6 +18,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import tributary.crypto.Envelope;
 import tributary.crypto.KeyRing;
 import tributary.crypto.RecordCipher;
+import tributary.testing.Changes;
 import tributary.testing.OutboxWriter;
 import tributary.testing.OutboxWriter.Change;
 import tributary.testing.Servers;
@@ -33,7 +34,7 @@ class TopicOrderTest {
     void perKeyTopicOrderIsVersionOrder() throws Exception {
         Servers s = Servers.get();
         OutboxWriter writer = new OutboxWriter(s.source);
-        List<Change> changes = CorePipelineTest.changes("order-", 300, new Random(3));
+        List<Change> changes = Changes.generate("order-", 300, new Random(3));
         for (int i = 0; i < changes.size(); i += 50) {
             writer.tributary("orders", changes.subList(i, Math.min(changes.size(), i + 50)));
         }
