@@ -9,6 +9,7 @@ import tributary.failover.ReplayStage;
 import tributary.pipeline.Exchanges;
 import tributary.pipeline.Pipeline;
 import tributary.pipeline.Pipelines;
+import tributary.pipeline.SyncStage;
 
 /**
  * replay: drains each spool to its target once the target is healthy, oldest segment first. The file consumer
@@ -31,7 +32,7 @@ public class ReplayRoute extends RouteBuilder {
 
     private static String segments(String dirParameter) {
         return "file:{{" + dirParameter + "}}?noop=true&idempotent=false&include=seg-.*\\.seg&sortBy=file:name"
-                + "&readLock=none&maxMessagesPerPoll=1&sendEmptyMessageWhenIdle=true&delay={{delay}}&initialDelay=1000";
+                + "&readLock=none&maxMessagesPerPoll=1&eagerMaxMessagesPerPoll=false&sendEmptyMessageWhenIdle=true&delay={{delay}}&initialDelay=1000";
     }
 
     @Override
@@ -57,7 +58,7 @@ public class ReplayRoute extends RouteBuilder {
                 .end();
 
         routeTemplate(PRIMARY)
-                .templateParameter("pipeline").templateParameter("dir").templateParameter("delay")
+                .templateParameter("pipeline").templateParameter("topic").templateParameter("dir").templateParameter("delay")
                 .from(segments("dir"))
                 .routeConfigurationId(ErrorHandling.BATCH)
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
@@ -65,7 +66,12 @@ public class ReplayRoute extends RouteBuilder {
                 .filter(header(Exchange.FILE_PATH).isNotNull())
                 .filter(method(ReplayStage.NAME, "ready(${exchangeProperty." + Exchanges.PIPELINE + "}, 'primary')"))
                     .setProperty(Exchanges.SEGMENT, header(Exchange.FILE_PATH))
-                    .bean(ReplayStage.NAME, "replayPrimary")
+                    .setProperty(Exchanges.OPENED, method(ReplayStage.NAME, "replayPrimary"))
+                    .setBody(method(SyncStage.NAME, "deadLetters"))
+                    .filter(simple("${body.size()} > 0"))
+                        .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)
+                    .end()
+                    .bean(ReplayStage.NAME, "primaryReplayed")
                 .end();
 
         String delay = String.valueOf(config.spool().replayInterval().toMillis());
@@ -74,7 +80,7 @@ public class ReplayRoute extends RouteBuilder {
                     .parameter("topic", p.topic()).parameter("dir", p.enqueueSpool().dir().toString())
                     .parameter("delay", delay);
             templatedRoute(PRIMARY).routeId(PRIMARY + "-" + p.name()).parameter("pipeline", p.name())
-                    .parameter("dir", p.primarySpool().dir().toString()).parameter("delay", delay);
+                    .parameter("topic", p.topic()).parameter("dir", p.primarySpool().dir().toString()).parameter("delay", delay);
         }
     }
 }

@@ -118,8 +118,12 @@ public interface TributaryConfig {
         Duration lease();
 
         /** Claims after which a row that keeps failing becomes DEAD. */
-        @WithDefault("10")
+        @WithDefault("20")
         int maxAttempts();
+
+        /** An ENQUEUED or SPOOLED row not acked within this time is published again. */
+        @WithDefault("30m")
+        Duration ackTimeout();
 
         /** First retry delay of a FAILED row; doubles per attempt up to ten minutes. */
         @WithDefault("1s")

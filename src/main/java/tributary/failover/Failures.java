@@ -42,6 +42,10 @@ public final class Failures {
             if (t instanceof IllegalArgumentException) {
                 return Kind.PERMANENT;
             }
+            if (t instanceof org.apache.kafka.common.errors.ApiException) {
+                // Kafka's non-retriable API errors: a record too large, an invalid record.
+                return Kind.PERMANENT;
+            }
         }
         return Kind.TRANSIENT;
     }
@@ -61,6 +65,22 @@ public final class Failures {
             case "22", "23", "28", "42" -> Kind.PERMANENT;
             default -> Kind.TRANSIENT;
         };
+    }
+
+    /**
+     * Whether a database rejected a record for its data (SQLState classes 22 data exception and 23 integrity
+     * violation): only such a record is poison. Anything else, including auth (28), permissions (42501) or a
+     * missing table (42P01), is the target being unusable, and fails the target over instead of dead-lettering
+     * every record.
+     */
+    public static boolean isRecordFault(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                String cls = sql.getSQLState().length() < 2 ? "" : sql.getSQLState().substring(0, 2);
+                return cls.equals("22") || cls.equals("23");
+            }
+        }
+        return false;
     }
 
     public static boolean isTransient(Throwable failure) {

@@ -89,8 +89,11 @@ public class ReplayStage {
         replayed(p, "enqueue", ids.length, segment);
     }
 
-    /** Opens the primary segment's records and writes them, version-guarded, then deletes the segment. */
-    public void replayPrimary(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+    /**
+     * Opens the primary segment's records and writes them, version-guarded. Returns the dead letters of records
+     * that cannot be opened or that the primary rejects; the route publishes them before the segment goes.
+     */
+    public SyncBatch replayPrimary(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
             @ExchangeProperty(Exchanges.SEGMENT) String segment) throws IOException, SQLException {
         Pipeline p = pipelines.get(pipeline);
         List<SyncRecord> records = new ArrayList<>();
@@ -109,12 +112,19 @@ public class ReplayStage {
             throw ex;
         }
         for (SyncBatch.Poison poison : batch.poison()) {
-            // Already acknowledged upstream: all that is left is to record it for operators.
-            LOG.errorf("pipeline %s: spooled record of outbox id %d could not be replayed: %s", pipeline,
-                    poison.outboxId(), poison.reason());
+            LOG.errorf("pipeline %s: spooled record of outbox id %d could not be replayed and goes to the dead-letter "
+                    + "topic: %s", pipeline, poison.outboxId(), poison.reason());
         }
+        return batch;
+    }
+
+    /** After the primary committed the segment and its dead letters are on Kafka: the segment goes. */
+    public void primaryReplayed(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+            @ExchangeProperty(Exchanges.SEGMENT) String segment, @ExchangeProperty(Exchanges.OPENED) SyncBatch batch)
+            throws IOException {
+        Pipeline p = pipelines.get(pipeline);
         p.primarySpool().delete(Path.of(segment));
-        replayed(p, "primary", records.size(), segment);
+        replayed(p, "primary", batch.records().size(), segment);
     }
 
     /**

@@ -44,7 +44,8 @@ public class Sinks {
         }
         if (p.standby().isPresent() && health.isUp(p.standbyName().orElseThrow())) {
             try {
-                writeIsolatingPoison(p.standby().get(), batch);
+                // Best effort, on a copy: what the standby rejects must still reach the primary spool.
+                writeIsolatingPoison(p.standby().get(), new SyncBatch(new ArrayList<>(batch.records()), new ArrayList<>()));
             } catch (SQLException e) {
                 health.failed(p.standbyName().orElseThrow(), e);
             }
@@ -54,30 +55,33 @@ public class Sinks {
     }
 
     /**
-     * Writes the batch; a permanent failure means a record the database rejects for its data, so the batch is
-     * written record by record and the rejected ones become poison. Transient failures propagate.
+     * Writes the batch. A record fault (the database rejects a record for its data) makes the batch go record by
+     * record, and the rejected ones become poison; any other failure propagates as the target being unusable. The
+     * batch is only changed once every record was tried.
      */
     static void writeIsolatingPoison(TargetWriter writer, SyncBatch batch) throws SQLException {
         try {
             writer.write(batch.records());
         } catch (SQLException e) {
-            if (Failures.isTransient(e)) {
+            if (!Failures.isRecordFault(e)) {
                 throw e;
             }
             List<SyncRecord> written = new ArrayList<>();
+            List<SyncBatch.Poison> rejected = new ArrayList<>();
             for (SyncRecord r : batch.records()) {
                 try {
                     writer.write(List.of(r));
                     written.add(r);
                 } catch (SQLException one) {
-                    if (Failures.isTransient(one)) {
+                    if (!Failures.isRecordFault(one)) {
                         throw one;
                     }
-                    batch.poison().add(new SyncBatch.Poison(r.envelope().outboxId(), r.key(), r.sealed(),
+                    rejected.add(new SyncBatch.Poison(r.envelope().outboxId(), r.key(), r.sealed(),
                             "rejected by the target: " + one.getMessage()));
                 }
             }
             batch.records().retainAll(written);
+            batch.poison().addAll(rejected);
         }
     }
 

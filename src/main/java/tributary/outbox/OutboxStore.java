@@ -43,8 +43,15 @@ public class OutboxStore {
     private final String aggregate;
     private final String nodeId;
     private final Set<String> deleteValues;
+    private final Duration ackTimeout;
 
     public OutboxStore(DataSource ds, OutboxTable table, String aggregate, String nodeId, List<String> deleteValues) {
+        this(ds, table, aggregate, nodeId, deleteValues, Duration.ofMinutes(30));
+    }
+
+    public OutboxStore(DataSource ds, OutboxTable table, String aggregate, String nodeId, List<String> deleteValues,
+            Duration ackTimeout) {
+        this.ackTimeout = ackTimeout;
         this.ds = ds;
         this.sql = new OutboxSql(table, aggregate != null);
         this.aggregate = aggregate;
@@ -63,6 +70,7 @@ public class OutboxStore {
             ps.setString(i++, nodeId);
             i = bindScope(ps, i);
             ps.setDouble(i++, lease.toMillis() / 1000.0);
+            ps.setDouble(i++, ackTimeout.toMillis() / 1000.0);
             ps.setInt(i++, maxAttempts);
             ps.setInt(i, limit);
             List<OutboxRecord> rows = new ArrayList<>(limit);
@@ -140,6 +148,7 @@ public class OutboxStore {
         return update(sql.buryExhausted(), ps -> {
             int i = bindScope(ps, 1);
             ps.setDouble(i++, lease.toMillis() / 1000.0);
+            ps.setDouble(i++, ackTimeout.toMillis() / 1000.0);
             ps.setInt(i, maxAttempts);
         });
     }

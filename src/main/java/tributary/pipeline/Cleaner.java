@@ -44,8 +44,14 @@ public final class Cleaner {
         if (r.key() == null || r.key().isBlank()) {
             return "business key is missing";
         }
+        if (r.key().length() > 512) {
+            return "business key is longer than 512 characters";
+        }
         if (r.version() == null) {
             return "version is missing";
+        }
+        if (r.createdAt() == null) {
+            return "created_at is missing";
         }
         if (r.delete()) {
             return r.payload() == null ? null : jsonProblem(r.payload());

@@ -16,6 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 import tributary.crypto.Envelope;
 import tributary.crypto.RecordCipher;
+import tributary.failover.Failures;
 import tributary.failover.TargetHealth;
 import tributary.outbox.OutboxRecord;
 import tributary.spool.Spool;
@@ -69,6 +70,21 @@ public class CollectStage {
                     cleaned.rejected().values().iterator().next());
         }
         return cleaned.valid();
+    }
+
+    /** The failure came from the Kafka send, not from the spool or the database. */
+    static boolean kafkaFailure(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.kafka.common.KafkaException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static boolean metadataMiss(Throwable cause) {
+        return cause instanceof org.apache.kafka.common.errors.TimeoutException
+                && String.valueOf(cause.getMessage()).contains("not present in metadata");
     }
 
     public long[] ids(List<OutboxRecord> rows) {
@@ -129,8 +145,14 @@ public class CollectStage {
             return;
         }
         Pipeline p = pipelines.get(pipeline);
-        if (sealed != null && !(cause instanceof SQLException)) {
-            health.failed(Pipeline.KAFKA, cause);
+        // Spool only what Kafka could not take for now; a record Kafka rejects for good (too large) stays FAILED
+        // in the source, where it becomes DEAD after its attempts, instead of circling in the spool.
+        if (sealed != null && kafkaFailure(cause) && Failures.isTransient(cause)) {
+            if (!metadataMiss(cause)) {
+                // A producer without topic metadata (just started) fails its first send at once; the probe, not
+                // that failure, decides whether Kafka is really away.
+                health.failed(Pipeline.KAFKA, cause);
+            }
             try {
                 spool(pipeline, ids, sealed);
                 LOG.warnf("pipeline %s: Kafka did not take %d record(s); spooled to disk: %s", pipeline, ids.length,

@@ -51,7 +51,7 @@ public class Pipelines {
         }
         OutboxTable table = OutboxTable.of(p.source().table(), p.source().layout(), p.source().columns());
         OutboxStore outbox = new OutboxStore(datasources.get(p.source().datasource()), table,
-                p.source().aggregate().orElse(null), nodeId, p.source().deleteValues());
+                p.source().aggregate().orElse(null), nodeId, p.source().deleteValues(), p.ackTimeout());
         boolean create = p.target().createTable();
         TargetWriter primary = new TargetWriter(datasources.get(p.target().datasource()), new TargetSql(p.target().table()),
                 create);

@@ -39,6 +39,17 @@ class FailuresTest {
     }
 
     @Test
+    void onlyDataErrorsMakeARecordPoisonOthersMakeTheTargetUnusable() {
+        assertTrue(Failures.isRecordFault(new SQLException("bad json", "22P02")));
+        assertTrue(Failures.isRecordFault(new RuntimeException(new SQLException("dup", "23505"))));
+        for (String state : new String[] { "28P01", "42501", "42P01", "08006", "57P01" }) {
+            assertFalse(Failures.isRecordFault(new SQLException("x", state)), state);
+        }
+        assertEquals(Kind.PERMANENT, Failures.classify(new org.apache.kafka.common.errors.RecordTooLargeException("big")));
+        assertEquals(Kind.TRANSIENT, Failures.classify(new org.apache.kafka.common.errors.TimeoutException("expired")));
+    }
+
+    @Test
     void healthNeedsConsecutiveGoodProbesToComeBack() {
         TargetHealth health = new TargetHealth(3);
         assertTrue(health.isUp("primary"));

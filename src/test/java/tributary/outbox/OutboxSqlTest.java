@@ -41,9 +41,10 @@ class OutboxSqlTest {
                 && claim.contains("status = 'PROCESSING' AND claimed_at < now()"), claim);
         assertTrue(claim.contains("ORDER BY \"id\" LIMIT ?"), claim);
         assertTrue(claim.contains("RETURNING \"id\", CAST(\"business_key\" AS text), \"version\""), claim);
-        // claimedBy, aggregate, lease, maxAttempts, limit
-        assertEquals(5, binds(claim));
-        assertEquals(4, binds(new OutboxSql(t, false).claim()));
+        assertTrue(claim.contains("status IN ('ENQUEUED', 'SPOOLED') AND claimed_at < now()"), "unacked rows time out");
+        // claimedBy, aggregate, lease, ackTimeout, maxAttempts, limit
+        assertEquals(6, binds(claim));
+        assertEquals(5, binds(new OutboxSql(t, false).claim()));
         assertFalse(new OutboxSql(t, false).claim().contains("\"aggregate\" = ?"));
     }
 

@@ -40,6 +40,10 @@ public final class Load {
         return written.get();
     }
 
+    public boolean isDone() {
+        return done.isDone();
+    }
+
     public void await() {
         done.join();
     }
