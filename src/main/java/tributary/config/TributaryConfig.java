@@ -75,6 +75,13 @@ public interface TributaryConfig {
         @WithDefault("1")
         int lingerMs();
 
+        /**
+         * Consumer threads per pipeline and replica for sync (each takes its own partitions, so one batch's
+         * database and Kafka round trips overlap with another's); more than the partitions is wasted.
+         */
+        @WithDefault("3")
+        int consumers();
+
         /** Longest wait of the sync consumer before it hands a partial batch to the sink. */
         @WithDefault("5")
         int batchWaitMs();
