@@ -1,5 +1,7 @@
 package routes;
 
+import java.util.List;
+
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 
@@ -20,7 +22,7 @@ import tributary.pipeline.SyncStage;
 public class ReplayRoute extends RouteBuilder {
 
     static final String ENQUEUE = "replay-spool-enqueue";
-    static final String PRIMARY = "replay-spool-primary";
+    static final String DATABASE = "replay-spool-jdbc";
 
     private final Pipelines pipelines;
     private final TributaryConfig config;
@@ -57,21 +59,26 @@ public class ReplayRoute extends RouteBuilder {
                         .bean(ReplayStage.NAME, "enqueueReplayed")
                 .end();
 
-        routeTemplate(PRIMARY)
-                .templateParameter("pipeline").templateParameter("topic").templateParameter("dir").templateParameter("delay")
+        // One template for both database targets (primary, standby): the target is a parameter.
+        String pipeline = "${exchangeProperty." + Exchanges.PIPELINE + "}";
+        routeTemplate(DATABASE)
+                .templateParameter("pipeline").templateParameter("target").templateParameter("topic")
+                .templateParameter("dir").templateParameter("delay")
                 .from(segments("dir"))
                 .routeConfigurationId(ErrorHandling.BATCH)
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
-                .bean(ReplayStage.NAME, "seal(${exchangeProperty." + Exchanges.PIPELINE + "}, 'primary')")
+                .bean(ReplayStage.NAME, "seal(" + pipeline + ", '{{target}}')")
                 .filter(header(Exchange.FILE_PATH).isNotNull())
-                .filter(method(ReplayStage.NAME, "ready(${exchangeProperty." + Exchanges.PIPELINE + "}, 'primary')"))
+                .filter(method(ReplayStage.NAME, "ready(" + pipeline + ", '{{target}}')"))
                     .setProperty(Exchanges.SEGMENT, header(Exchange.FILE_PATH))
-                    .setProperty(Exchanges.OPENED, method(ReplayStage.NAME, "replayPrimary"))
+                    .setProperty(Exchanges.OPENED, method(ReplayStage.NAME, "replayTarget(" + pipeline + ", '{{target}}', "
+                            + "${exchangeProperty." + Exchanges.SEGMENT + "})"))
                     .setBody(method(SyncStage.NAME, "deadLetters"))
                     .filter(simple("${body.size()} > 0"))
                         .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)
                     .end()
-                    .bean(ReplayStage.NAME, "primaryReplayed")
+                    .bean(ReplayStage.NAME, "targetReplayed(" + pipeline + ", '{{target}}', ${exchangeProperty."
+                            + Exchanges.SEGMENT + "}, ${exchangeProperty." + Exchanges.OPENED + "})")
                 .end();
 
         String delay = String.valueOf(config.spool().replayInterval().toMillis());
@@ -79,8 +86,12 @@ public class ReplayRoute extends RouteBuilder {
             templatedRoute(ENQUEUE).routeId(ENQUEUE + "-" + p.name()).parameter("pipeline", p.name())
                     .parameter("topic", p.topic()).parameter("dir", p.enqueueSpool().dir().toString())
                     .parameter("delay", delay);
-            templatedRoute(PRIMARY).routeId(PRIMARY + "-" + p.name()).parameter("pipeline", p.name())
-                    .parameter("topic", p.topic()).parameter("dir", p.primarySpool().dir().toString()).parameter("delay", delay);
+            List<String> targets = p.standby().isPresent() ? List.of(Pipeline.PRIMARY, Pipeline.STANDBY) : List.of(Pipeline.PRIMARY);
+            for (String target : targets) {
+                templatedRoute(DATABASE).routeId("replay-spool-" + target + "-" + p.name()).parameter("pipeline", p.name())
+                        .parameter("target", target).parameter("topic", p.topic())
+                        .parameter("dir", p.spool(target).dir().toString()).parameter("delay", delay);
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ public class SyncRoute extends RouteBuilder {
         routeTemplate(TEMPLATE)
                 .templateParameter("pipeline").templateParameter("topic").templateParameter("batch")
                 .from("kafka:{{topic}}?groupId=tributary-{{pipeline}}&maxPollRecords={{batch}}"
-                        + "&consumersCount={{tributary.kafka.consumers:3}}" + KafkaUris.BATCH_CONSUMER)
+                        + "&consumersCount={{tributary.kafka.consumers:1}}" + KafkaUris.BATCH_CONSUMER)
                 .routeConfigurationId(ErrorHandling.BATCH)
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
                 .setProperty(Exchanges.BATCH, body())

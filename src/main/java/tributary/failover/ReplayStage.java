@@ -54,12 +54,12 @@ public class ReplayStage {
 
     /** Seals the spool's open segment when it is old enough, so that the next poll finds it. Runs on every poll. */
     public void seal(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target) throws IOException {
-        spool(pipelines.get(pipeline), target).sealIfAged();
+        pipelines.get(pipeline).spool(target).sealIfAged();
     }
 
     /** Whether the spool's target takes writes. */
     public boolean ready(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target) {
-        return health.isUp("enqueue".equals(target) ? Pipeline.KAFKA : pipelines.get(pipeline).primaryName());
+        return health.isUp(pipelines.get(pipeline).healthName(target));
     }
 
     /** The enqueue segment's records as Kafka messages, as collect would have sent them. */
@@ -90,15 +90,16 @@ public class ReplayStage {
     }
 
     /**
-     * Opens the primary segment's records and writes them, version-guarded. Returns the dead letters of records
-     * that cannot be opened or that the primary rejects; the route publishes them before the segment goes.
+     * Opens a database segment's records and writes them, version-guarded, to the primary or the standby. Returns
+     * the dead letters of records that cannot be opened or that the target rejects; the route publishes them before
+     * the segment goes.
      */
-    public SyncBatch replayPrimary(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+    public SyncBatch replayTarget(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target,
             @ExchangeProperty(Exchanges.SEGMENT) String segment) throws IOException, SQLException {
         Pipeline p = pipelines.get(pipeline);
         List<SyncRecord> records = new ArrayList<>();
         SyncBatch batch = new SyncBatch(records, new ArrayList<>());
-        for (Spool.Entry e : p.primarySpool().read(Path.of(segment))) {
+        for (Spool.Entry e : p.spool(target).read(Path.of(segment))) {
             try {
                 records.add(new SyncRecord(e.key(), Envelope.fromBytes(cipher.open(e.key(), e.sealed())), e.sealed()));
             } catch (RecordCipher.SealException | IllegalArgumentException bad) {
@@ -106,9 +107,9 @@ public class ReplayStage {
             }
         }
         try {
-            Sinks.writeIsolatingPoison(p.primary(), batch);
+            Sinks.writeIsolatingPoison(p.writer(target), batch);
         } catch (SQLException ex) {
-            health.failed(p.primaryName(), ex);
+            health.failed(p.healthName(target), ex);
             throw ex;
         }
         for (SyncBatch.Poison poison : batch.poison()) {
@@ -118,13 +119,13 @@ public class ReplayStage {
         return batch;
     }
 
-    /** After the primary committed the segment and its dead letters are on Kafka: the segment goes. */
-    public void primaryReplayed(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+    /** After the target committed the segment and its dead letters are on Kafka: the segment goes. */
+    public void targetReplayed(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target,
             @ExchangeProperty(Exchanges.SEGMENT) String segment, @ExchangeProperty(Exchanges.OPENED) SyncBatch batch)
             throws IOException {
         Pipeline p = pipelines.get(pipeline);
-        p.primarySpool().delete(Path.of(segment));
-        replayed(p, "primary", batch.records().size(), segment);
+        p.spool(target).delete(Path.of(segment));
+        replayed(p, target, batch.records().size(), segment);
     }
 
     /**
@@ -146,12 +147,9 @@ public class ReplayStage {
     private void replayed(Pipeline p, String target, int records, String segment) throws IOException {
         Counter.builder("tributary.replay.records").tag("pipeline", p.name()).tag("target", target)
                 .register(meters).increment(records);
-        Spool spool = spool(p, target);
+        Spool spool = p.spool(target);
         LOG.infof("pipeline %s: replayed %d records of %s to %s; %d segment(s), %d bytes left", p.name(), records,
                 Path.of(segment).getFileName(), target, spool.segments().size(), spool.bytesOnDisk());
     }
 
-    private static Spool spool(Pipeline p, String target) {
-        return "enqueue".equals(target) ? p.enqueueSpool() : p.primarySpool();
-    }
 }

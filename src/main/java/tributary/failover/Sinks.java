@@ -42,16 +42,33 @@ public class Sinks {
                 health.failed(p.primaryName(), e);
             }
         }
-        if (p.standby().isPresent() && health.isUp(p.standbyName().orElseThrow())) {
-            try {
-                // Best effort, on a copy: what the standby rejects must still reach the primary spool.
-                writeIsolatingPoison(p.standby().get(), new SyncBatch(new ArrayList<>(batch.records()), new ArrayList<>()));
-            } catch (SQLException e) {
-                health.failed(p.standbyName().orElseThrow(), e);
-            }
+        if (p.standby().isPresent()) {
+            standby(p, batch);
         }
         p.primarySpool().append(entries(batch.records()));
         LOG.debugf("pipeline %s: %d records spooled for the primary", p.name(), batch.records().size());
+    }
+
+    /**
+     * The standby takes the batch while the primary is out, best effort and on a copy (what the standby rejects
+     * must still reach the primary spool); if it cannot, the standby spool keeps the batch for it.
+     */
+    private void standby(Pipeline p, SyncBatch batch) {
+        String name = p.standbyName().orElseThrow();
+        if (health.isUp(name)) {
+            try {
+                writeIsolatingPoison(p.standby().get(), new SyncBatch(new ArrayList<>(batch.records()), new ArrayList<>()));
+                return;
+            } catch (SQLException e) {
+                health.failed(name, e);
+            }
+        }
+        try {
+            p.standbySpool().append(entries(batch.records()));
+        } catch (IOException e) {
+            LOG.warnf("pipeline %s: the standby spool cannot take a batch either (%s); the primary spool has it",
+                    p.name(), e.getMessage());
+        }
     }
 
     /**

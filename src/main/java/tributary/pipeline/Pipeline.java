@@ -10,7 +10,35 @@ import tributary.spool.Spool;
 
 /** One configured pipeline at run time: its settings, outbox, target, topics and poll pacing. */
 public record Pipeline(String name, TributaryConfig.Pipeline config, OutboxStore outbox, TargetWriter primary,
-        Optional<TargetWriter> standby, PollPacer pacer, Spool enqueueSpool, Spool primarySpool, AtomicBoolean spooled) {
+        Optional<TargetWriter> standby, PollPacer pacer, Spool enqueueSpool, Spool primarySpool, Spool standbySpool,
+        AtomicBoolean spooled) {
+
+    /** Spool targets: records for Kafka, for the primary, for the standby. */
+    public static final String ENQUEUE = "enqueue";
+    public static final String PRIMARY = "primary";
+    public static final String STANDBY = "standby";
+
+    public Spool spool(String target) {
+        return switch (target) {
+            case ENQUEUE -> enqueueSpool;
+            case PRIMARY -> primarySpool;
+            case STANDBY -> standbySpool;
+            default -> throw new IllegalArgumentException("no spool for target " + target);
+        };
+    }
+
+    /** Health name of a spool's target. */
+    public String healthName(String target) {
+        return switch (target) {
+            case ENQUEUE -> KAFKA;
+            case PRIMARY -> primaryName();
+            default -> standbyName().orElseThrow();
+        };
+    }
+
+    public TargetWriter writer(String target) {
+        return PRIMARY.equals(target) ? primary : standby.orElseThrow();
+    }
 
     /** Health target names: the datasources, and Kafka. */
     public static final String KAFKA = "kafka";

@@ -58,8 +58,8 @@ public class Pipelines {
         Optional<TargetWriter> standby = p.target().standby()
                 .map(ds -> new TargetWriter(datasources.get(ds), new TargetSql(p.target().table()), create));
         PollPacer pacer = new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize());
-        return new Pipeline(name, p, outbox, primary, standby, pacer, spool(name, "enqueue"), spool(name, "primary"),
-                new AtomicBoolean(true));
+        return new Pipeline(name, p, outbox, primary, standby, pacer, spool(name, Pipeline.ENQUEUE),
+                spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true));
     }
 
     private Spool spool(String pipeline, String target) {

@@ -70,6 +70,7 @@ class FaultToleranceTest {
                     prefix + "%"));
             assertEquals(0, segments(spool("enqueue")), "enqueue spool drained");
             assertEquals(0, segments(spool("primary")), "primary spool drained");
+            assertEquals(0, segments(spool("standby")), "standby spool drained");
         });
     }
 
@@ -123,6 +124,9 @@ class FaultToleranceTest {
         }
         load.await();
         assertConverged("f-both-", 0);
+        // What the standby could not take during the outage was spooled for it and replayed once it was back.
+        assertTrue(Long.parseLong(OutboxWriter.query(s.standby,
+                "SELECT count(*) FROM orders WHERE business_key LIKE 'f-both-%'")) > 0, "the standby spool was replayed");
     }
 
     @Test

@@ -1,0 +1,44 @@
+package tributary.failover;
+
+import java.io.IOException;
+import java.util.List;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import tributary.pipeline.Pipeline;
+import tributary.pipeline.Pipelines;
+import tributary.spool.Spool;
+
+/** Spool backlog as metrics: bytes, sealed segments left for replay, and quarantined records, per spool. */
+@ApplicationScoped
+public class SpoolMetrics {
+
+    void register(@Observes StartupEvent event, Pipelines pipelines, MeterRegistry meters) {
+        for (Pipeline p : pipelines.all()) {
+            for (String target : List.of(Pipeline.ENQUEUE, Pipeline.PRIMARY, Pipeline.STANDBY)) {
+                Spool spool = p.spool(target);
+                Gauge.builder("tributary.spool.bytes", spool, s -> measure(s::bytesOnDisk))
+                        .tag("pipeline", p.name()).tag("target", target).register(meters);
+                Gauge.builder("tributary.spool.segments", spool, s -> measure(() -> s.segments().size()))
+                        .tag("pipeline", p.name()).tag("target", target).register(meters);
+                Gauge.builder("tributary.spool.quarantined", spool, Spool::quarantinedRecords)
+                        .tag("pipeline", p.name()).tag("target", target).register(meters);
+            }
+        }
+    }
+
+    private interface Reading {
+        long read() throws IOException;
+    }
+
+    private static double measure(Reading reading) {
+        try {
+            return reading.read();
+        } catch (IOException e) {
+            return Double.NaN;
+        }
+    }
+}
