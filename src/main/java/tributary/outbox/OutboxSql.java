@@ -25,7 +25,7 @@ public final class OutboxSql {
      * Claims up to n due rows in one statement. Due: PENDING, FAILED whose retry time has come, or PROCESSING
      * whose lease expired (its replica died). SKIP LOCKED lets replicas claim concurrently without waiting on or
      * taking each other's rows; the lease makes a claim exclusive even after this transaction commits.
-     * Binds: claimedBy, [aggregate], leaseSeconds, ackTimeoutSeconds, maxAttempts, limit.
+     * Binds: claimedBy, [aggregate], leaseSeconds, maxAttempts, limit.
      */
     public String claim() {
         return "UPDATE " + t.table() + " SET status = 'PROCESSING', claimed_by = ?, claimed_at = now(), "
@@ -36,14 +36,23 @@ public final class OutboxSql {
     }
 
     /**
-     * Due rows. Binds: leaseSeconds, ackTimeoutSeconds. ENQUEUED and SPOOLED rows whose ack never came (a record
-     * lost with a Kafka disk, a replica that never came back with its spool) are published again after the ack
-     * timeout; the version-guarded sink makes the repetition harmless.
+     * Due rows. Binds: leaseSeconds. Only statuses of the partial index {@code _due}: a predicate the index does
+     * not imply would make every claim scan the whole table.
      */
     private static String due() {
         return "(status = 'PENDING' OR (status = 'FAILED' AND next_attempt_at <= now()) "
-                + "OR (status = 'PROCESSING' AND claimed_at < now() - make_interval(secs => ?)) "
-                + "OR (status IN ('ENQUEUED', 'SPOOLED') AND claimed_at < now() - make_interval(secs => ?)))";
+                + "OR (status = 'PROCESSING' AND claimed_at < now() - make_interval(secs => ?)))";
+    }
+
+    /**
+     * ENQUEUED and SPOOLED rows whose ack never came (a record lost with a Kafka disk, a replica that never came
+     * back with its spool) go back to PENDING after the ack timeout and are published again; the version-guarded
+     * sink makes the repetition harmless. Run by the maintenance route, not by claims. Binds: [aggregate],
+     * ackTimeoutSeconds.
+     */
+    public String requeueUnacked() {
+        return "UPDATE " + t.table() + " SET status = 'PENDING' WHERE " + scope()
+                + "status IN ('ENQUEUED', 'SPOOLED') AND claimed_at < now() - make_interval(secs => ?)";
     }
 
     /** Marks claimed rows ENQUEUED unless an ack already made them DONE. Binds: ids[], claimedBy. */
@@ -99,7 +108,7 @@ public final class OutboxSql {
                 + " = ANY (?) AND status = 'PROCESSING' AND claimed_by = ?";
     }
 
-    /** Rows that used up their attempts become DEAD. Binds: [aggregate], leaseSeconds, ackTimeoutSeconds, maxAttempts. */
+    /** Rows that used up their attempts become DEAD. Binds: [aggregate], leaseSeconds, maxAttempts. */
     public String buryExhausted() {
         return "UPDATE " + t.table() + " SET status = 'DEAD', last_error = coalesce(last_error, '') || "
                 + "' [attempt limit reached]' WHERE " + scope() + due() + " AND attempts >= ?";

@@ -70,7 +70,6 @@ public class OutboxStore {
             ps.setString(i++, nodeId);
             i = bindScope(ps, i);
             ps.setDouble(i++, lease.toMillis() / 1000.0);
-            ps.setDouble(i++, ackTimeout.toMillis() / 1000.0);
             ps.setInt(i++, maxAttempts);
             ps.setInt(i, limit);
             List<OutboxRecord> rows = new ArrayList<>(limit);
@@ -105,6 +104,14 @@ public class OutboxStore {
 
     public int markReplayed(long[] ids) throws SQLException {
         return update(sql.markReplayed(), ps -> ps.setArray(1, ids(ps.getConnection(), ids)));
+    }
+
+    /** Unacked rows past the ack timeout go back to PENDING. */
+    public int requeueUnacked() throws SQLException {
+        return update(sql.requeueUnacked(), ps -> {
+            int i = bindScope(ps, 1);
+            ps.setDouble(i, ackTimeout.toMillis() / 1000.0);
+        });
     }
 
     public int requeueSpooled() throws SQLException {
@@ -148,7 +155,6 @@ public class OutboxStore {
         return update(sql.buryExhausted(), ps -> {
             int i = bindScope(ps, 1);
             ps.setDouble(i++, lease.toMillis() / 1000.0);
-            ps.setDouble(i++, ackTimeout.toMillis() / 1000.0);
             ps.setInt(i, maxAttempts);
         });
     }

@@ -44,6 +44,11 @@ public class Maintenance {
         Pipeline p = pipelines.get(pipeline);
         var retention = p.config().retention();
         int buried = p.outbox().buryExhausted(p.config().lease(), p.config().maxAttempts());
+        int unacked = p.outbox().requeueUnacked();
+        if (unacked > 0) {
+            LOG.warnf("pipeline %s: %d row(s) not acked within %s are published again", pipeline, unacked,
+                    p.config().ackTimeout());
+        }
         long done = retention.done().isZero() ? 0 : p.outbox().purge(Status.DONE, retention.done(), retention.batchSize());
         long dead = p.outbox().purge(Status.DEAD, retention.dead(), retention.batchSize());
         long tombstones = p.primary().purgeTombstones(retention.tombstones(), retention.batchSize());

@@ -108,8 +108,10 @@ class ConcurrentClaimTest {
         // A row that was enqueued but never acked (its record lost) is published again after the ack timeout.
         OutboxStore acked = new OutboxStore(ds, OutboxTable.of("claim_test_b", TributaryConfig.Layout.TRIBUTARY, DEFAULTS),
                 "claims", "survivor", List.of("DELETE"), Duration.ofSeconds(1));
-        assertTrue(acked.claim(100, Duration.ofSeconds(1), 10).isEmpty(), "ENQUEUED rows wait for their ack");
+        assertEquals(0, acked.requeueUnacked(), "ENQUEUED rows wait for their ack");
+        assertTrue(acked.claim(100, Duration.ofSeconds(1), 10).isEmpty());
         Thread.sleep(1_200);
+        assertEquals(50, acked.requeueUnacked());
         assertEquals(50, acked.claim(100, Duration.ofMinutes(1), 10).size());
         // Rows out of attempts become DEAD instead of being claimed forever.
         OutboxWriter.update(Servers.get().source, "UPDATE claim_test_b SET status = 'FAILED', next_attempt_at = now()");
