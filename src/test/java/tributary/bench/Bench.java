@@ -1,6 +1,5 @@
 package tributary.bench;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -39,6 +38,7 @@ public final class Bench {
         int rate = Integer.getInteger("bench.rate", 1_000);
         int pacedSeconds = Integer.getInteger("bench.seconds", 30);
         Servers s = Servers.get();
+        OutboxWriter.createOutbox(s.source);
         for (String table : List.of("bench_base", "bench_outbox", "purge_outbox", "paced_outbox")) {
             exec(s, "CREATE TABLE " + table + " (LIKE tributary_outbox INCLUDING ALL)");
         }
@@ -175,14 +175,6 @@ public final class Bench {
     }
 
     private static void exec(Servers s, String sql) throws SQLException {
-        try (Connection c = Servers.connect(s.source); var st = c.createStatement()) {
-            if (sql.startsWith("CREATE TABLE bench_base")) {
-                st.execute(new String(Bench.class.getResourceAsStream("/db/tributary-outbox.postgresql.sql").readAllBytes(),
-                        StandardCharsets.UTF_8));
-            }
-            st.execute(sql);
-        } catch (java.io.IOException e) {
-            throw new SQLException(e);
-        }
+        OutboxWriter.update(s.source, sql);
     }
 }

@@ -32,8 +32,7 @@ public final class Chaos {
         Random random = new Random(seed);
         Servers s = Servers.get();
         OutboxWriter writer = new OutboxWriter(s.source);
-        OutboxWriter.update(s.source, new String(Chaos.class.getResourceAsStream("/db/tributary-outbox.postgresql.sql")
-                .readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        OutboxWriter.createOutbox(s.source);
 
         Map<String, String> config = TributaryProcess.baseConfig(s);
         config.put("tributary.node-id", "chaos-1");

@@ -77,9 +77,8 @@ public final class Demo {
             st.execute("CREATE SCHEMA IF NOT EXISTS shop");
             st.execute("CREATE TABLE IF NOT EXISTS shop.orders (id text PRIMARY KEY, customer text NOT NULL, "
                     + "amount numeric(12, 2) NOT NULL, state text NOT NULL, version bigint NOT NULL)");
-            st.execute(new String(Demo.class.getResourceAsStream("/db/tributary-outbox.postgresql.sql").readAllBytes(),
-                    java.nio.charset.StandardCharsets.UTF_8));
         }
+        OutboxWriter.createOutbox(s.source);
     }
 
     /** The shop's order service: each change updates shop.orders and writes the outbox row in one transaction. */

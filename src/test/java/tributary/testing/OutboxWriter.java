@@ -29,6 +29,16 @@ public final class OutboxWriter {
         }
     }
 
+    /** Creates {@code tributary_outbox} from the DDL Tributary ships, as a business system would. */
+    public static void createOutbox(Postgres pg) throws SQLException {
+        try (var in = OutboxWriter.class.getResourceAsStream("/db/tributary-outbox.postgresql.sql");
+                Connection c = Servers.connect(pg); var st = c.createStatement()) {
+            st.execute(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.io.IOException e) {
+            throw new SQLException("cannot read the shipped outbox DDL", e);
+        }
+    }
+
     /** Tributary layout: {@code tributary_outbox} with an explicit version column. */
     public void tributary(String aggregate, List<Change> changes) throws SQLException {
         write("WITH ins AS (INSERT INTO tributary_outbox (aggregate, business_key, version, operation, payload) "
