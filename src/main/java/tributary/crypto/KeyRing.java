@@ -4,7 +4,6 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 import javax.crypto.SecretKey;
 import javax.crypto.spec.SecretKeySpec;
@@ -60,10 +59,6 @@ public final class KeyRing {
     /** The key with this id, or null when the ring does not know it. */
     public SecretKey get(String id) {
         return keys.get(id);
-    }
-
-    public Set<String> ids() {
-        return keys.keySet();
     }
 
     @Override

@@ -42,10 +42,6 @@ public final class TargetHealth {
         return targets.getOrDefault(target, new Status(State.UP, 0, null, Instant.EPOCH));
     }
 
-    public Map<String, Status> all() {
-        return Map.copyOf(targets);
-    }
-
     /** A write or probe failed: out of the write path at once. */
     public void failed(String target, Throwable cause) {
         Status before = targets.put(target, new Status(State.DOWN, 0, String.valueOf(cause), Instant.now()));

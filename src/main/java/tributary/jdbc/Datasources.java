@@ -12,9 +12,8 @@ import io.agroal.api.configuration.AgroalConnectionPoolConfiguration;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
 import io.agroal.api.security.NamePrincipal;
 import io.agroal.api.security.SimplePassword;
-import io.quarkus.runtime.ShutdownEvent;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import tributary.config.TributaryConfig;
 
 /**
@@ -69,11 +68,9 @@ public class Datasources {
         return pool;
     }
 
-    public Map<String, ? extends DataSource> all() {
-        return pools;
-    }
-
-    void close(@Observes ShutdownEvent event) {
+    /** At container shutdown, after the Camel context (and so every route using a pool) has stopped. */
+    @PreDestroy
+    void close() {
         pools.values().forEach(AgroalDataSource::close);
     }
 }

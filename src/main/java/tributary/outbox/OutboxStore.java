@@ -59,10 +59,6 @@ public class OutboxStore {
         this.deleteValues = deleteValues.stream().map(v -> v.toUpperCase(Locale.ROOT)).collect(Collectors.toSet());
     }
 
-    public OutboxSql sql() {
-        return sql;
-    }
-
     /** Claims up to {@code limit} due rows for this replica, in id order. */
     public List<OutboxRecord> claim(int limit, Duration lease, int maxAttempts) throws SQLException {
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.claim())) {

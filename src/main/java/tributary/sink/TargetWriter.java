@@ -30,10 +30,6 @@ public class TargetWriter {
         this.create = create;
     }
 
-    public TargetSql sql() {
-        return sql;
-    }
-
     public void createTable() throws SQLException {
         try (Connection c = ds.getConnection(); var st = c.createStatement()) {
             st.execute(sql.createTable());
@@ -41,12 +37,6 @@ public class TargetWriter {
         created = true;
     }
 
-    /** Probes the database: a trivial query on a pooled connection. */
-    public void probe() throws SQLException {
-        try (Connection c = ds.getConnection(); var st = c.createStatement()) {
-            st.execute("SELECT 1");
-        }
-    }
 
     /**
      * Upserts the batch in one transaction and returns how many rows changed. Older versions of a key in the same

@@ -46,7 +46,8 @@ class KillNineIT {
             tributary.start();
             Load load = Load.start(writer, "killed", Changes.generate("kill-", 8_000, new Random(9)).subList(0, 20_000),
                     100, 30);
-            await().atMost(Duration.ofSeconds(60)).until(() -> Long.parseLong(OutboxWriter.query(s.primary,
+            // The target table appears with the first write: ignore "does not exist" until then.
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> Long.parseLong(OutboxWriter.query(s.primary,
                     "SELECT count(*) FROM killed_orders")) > 2_000);
             tributary.kill();
             long inFlight = Long.parseLong(OutboxWriter.query(s.source, "SELECT count(*) FROM tributary_outbox "
