@@ -4,6 +4,7 @@ import java.util.List;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.component.kafka.KafkaConstants;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import tributary.config.TributaryConfig;
@@ -11,7 +12,6 @@ import tributary.failover.ReplayStage;
 import tributary.pipeline.Exchanges;
 import tributary.pipeline.Pipeline;
 import tributary.pipeline.Pipelines;
-import tributary.pipeline.SyncStage;
 
 /**
  * replay: drains each spool to its target once the target is healthy, oldest segment first. The file consumer
@@ -73,9 +73,17 @@ public class ReplayRoute extends RouteBuilder {
                     .setProperty(Exchanges.SEGMENT, header(Exchange.FILE_PATH))
                     .setProperty(Exchanges.OPENED, method(ReplayStage.NAME, "replayTarget(" + pipeline + ", '{{target}}', "
                             + "${exchangeProperty." + Exchanges.SEGMENT + "})"))
-                    .setBody(method(SyncStage.NAME, "deadLetters"))
+                    .setBody(method(ReplayStage.NAME, "deadLetters(" + pipeline + ", '{{target}}', ${exchangeProperty."
+                            + Exchanges.OPENED + "})"))
                     .filter(simple("${body.size()} > 0"))
                         .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)
+                    .end()
+                    // The primary committed the segment: its rows become DONE (they were PARKED until now).
+                    .setBody(method(ReplayStage.NAME, "acks(" + pipeline + ", '{{target}}', ${exchangeProperty."
+                            + Exchanges.OPENED + "})"))
+                    .filter(body().isNotNull())
+                        .setHeader(KafkaConstants.KEY, constant("{{pipeline}}"))
+                        .to("kafka:{{topic}}.acks" + KafkaUris.PRODUCER)
                     .end()
                     .bean(ReplayStage.NAME, "targetReplayed(" + pipeline + ", '{{target}}', ${exchangeProperty."
                             + Exchanges.SEGMENT + "}, ${exchangeProperty." + Exchanges.OPENED + "})")

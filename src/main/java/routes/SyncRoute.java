@@ -40,7 +40,7 @@ public class SyncRoute extends RouteBuilder {
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
                 .setProperty(Exchanges.BATCH, body())
                 .setProperty(Exchanges.OPENED, method(SyncStage.NAME, "open"))
-                .bean(SyncStage.NAME, "write")
+                .setProperty(Exchanges.ACK_KIND, method(SyncStage.NAME, "write"))
                 .setBody(method(SyncStage.NAME, "deadLetters"))
                 .filter(simple("${body.size()} > 0"))
                     .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)

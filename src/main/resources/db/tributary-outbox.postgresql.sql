@@ -9,7 +9,8 @@ CREATE TABLE IF NOT EXISTS tributary_outbox (
     operation       text        NOT NULL DEFAULT 'UPSERT',        -- UPSERT or DELETE
     payload         jsonb,                                        -- the row as JSON; may be NULL for DELETE
     created_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
-    status          text        NOT NULL DEFAULT 'PENDING',       -- PENDING PROCESSING ENQUEUED SPOOLED DONE FAILED DEAD
+    status          text        NOT NULL DEFAULT 'PENDING',       -- PENDING PROCESSING ENQUEUED SPOOLED PARKED DONE FAILED DEAD
+    status_at       timestamptz NOT NULL DEFAULT now(),           -- when the row reached its status (retention, ack timeout)
     attempts        int         NOT NULL DEFAULT 0,
     next_attempt_at timestamptz,
     claimed_by      text,
@@ -19,5 +20,10 @@ CREATE TABLE IF NOT EXISTS tributary_outbox (
 -- Claims scan only unfinished rows; retention scans only final ones.
 CREATE INDEX IF NOT EXISTS tributary_outbox_due ON tributary_outbox (aggregate, id)
     WHERE status IN ('PENDING', 'FAILED', 'PROCESSING');
-CREATE INDEX IF NOT EXISTS tributary_outbox_final ON tributary_outbox (status, created_at)
+CREATE INDEX IF NOT EXISTS tributary_outbox_finished ON tributary_outbox (status, status_at)
     WHERE status IN ('DONE', 'DEAD');
+-- Upgrading an outbox created before status_at existed (Tributary refuses to start until this ran):
+--   ALTER TABLE tributary_outbox ADD COLUMN IF NOT EXISTS status_at timestamptz NOT NULL DEFAULT now();
+--   CREATE INDEX IF NOT EXISTS tributary_outbox_finished ON tributary_outbox (status, status_at)
+--       WHERE status IN ('DONE', 'DEAD');
+--   DROP INDEX IF EXISTS tributary_outbox_final;

@@ -128,7 +128,10 @@ public interface TributaryConfig {
         @WithDefault("20")
         int maxAttempts();
 
-        /** An ENQUEUED or SPOOLED row not acked within this time is published again. */
+        /**
+         * A row published (ENQUEUED, SPOOLED) or parked in a primary spool (PARKED) and not acked within this time,
+         * counted from when it reached that status, is published again.
+         */
         @WithDefault("30m")
         Duration ackTimeout();
 
@@ -222,8 +225,11 @@ public interface TributaryConfig {
         @WithDefault("30d")
         Duration dead();
 
-        /** Age after which tombstones are purged; must exceed the longest redelivery window. */
-        @WithDefault("7d")
+        /**
+         * Age after which tombstones are purged; must exceed DEAD retention, since a DEAD row retried after its key's
+         * tombstone is gone would bring the key back. Records older than this are refused as too late.
+         */
+        @WithDefault("35d")
         Duration tombstones();
 
         /** Rows deleted per statement, so no long lock is held on the business table. */
@@ -238,6 +244,10 @@ public interface TributaryConfig {
         /** The pipeline reports itself degraded when its oldest unfinished row is older than this. */
         @WithDefault("60s")
         Duration degradedAfter();
+
+        /** The pipeline reports itself degraded while a row became DEAD within this window. */
+        @WithDefault("15m")
+        Duration deadWindow();
 
         @WithDefault("5s")
         Duration interval();

@@ -5,7 +5,7 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import tributary.config.TributaryConfig;
 
-/** Builds the key ring and record cipher from {@code tributary.crypto}. */
+/** Builds the key ring, the record cipher and the control-record authenticator from {@code tributary.crypto}. */
 @ApplicationScoped
 public class CryptoProducer {
 
@@ -13,5 +13,11 @@ public class CryptoProducer {
     @Singleton
     RecordCipher recordCipher(TributaryConfig config) {
         return new RecordCipher(new KeyRing(config.crypto().activeKey(), config.crypto().keys()));
+    }
+
+    @Produces
+    @Singleton
+    ControlRecords controlRecords(RecordCipher cipher) {
+        return new ControlRecords(cipher.ring());
     }
 }

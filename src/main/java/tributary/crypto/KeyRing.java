@@ -28,8 +28,12 @@ public final class KeyRing {
         this.keys = Collections.unmodifiableMap(decoded);
     }
 
+    public static boolean isValidId(String id) {
+        return id.matches("[A-Za-z0-9_.-]{1,64}");
+    }
+
     private static String validId(String id) {
-        if (!id.matches("[A-Za-z0-9_.-]{1,64}")) {
+        if (!isValidId(id)) {
             throw new IllegalArgumentException("key id '" + id + "' must be 1-64 letters, digits, '_', '.' or '-'");
         }
         return id;

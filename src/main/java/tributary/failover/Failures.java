@@ -83,6 +83,22 @@ public final class Failures {
         return false;
     }
 
+    /**
+     * A description of a failure that is safe to log and store: for database errors the SQLState and the exception
+     * type only (server messages can quote row data), for others the type and message of the deepest cause.
+     */
+    public static String describe(Throwable failure) {
+        Throwable deepest = failure;
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException sql) {
+                return "SQLState " + sql.getSQLState() + " (" + sql.getClass().getSimpleName() + ")";
+            }
+            deepest = t;
+        }
+        String message = deepest.getMessage();
+        return deepest.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
     public static boolean isTransient(Throwable failure) {
         return classify(failure) == Kind.TRANSIENT;
     }

@@ -17,11 +17,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
-import tributary.crypto.Envelope;
+import tributary.crypto.ControlRecords;
+import tributary.crypto.MissingKeys;
 import tributary.crypto.RecordCipher;
 import tributary.pipeline.Exchanges;
 import tributary.pipeline.Pipeline;
 import tributary.pipeline.Pipelines;
+import tributary.pipeline.SyncStage;
 import tributary.sink.SyncBatch;
 import tributary.sink.SyncRecord;
 import tributary.spool.Spool;
@@ -42,14 +44,20 @@ public class ReplayStage {
     private final RecordCipher cipher;
     private final CamelContext camel;
     private final MeterRegistry meters;
+    private final SyncStage sync;
+    private final ControlRecords control;
+    private final MissingKeys missingKeys;
 
     public ReplayStage(Pipelines pipelines, TargetHealth health, RecordCipher cipher, CamelContext camel,
-            MeterRegistry meters) {
+            MeterRegistry meters, SyncStage sync, ControlRecords control, MissingKeys missingKeys) {
         this.pipelines = pipelines;
         this.health = health;
         this.cipher = cipher;
         this.camel = camel;
         this.meters = meters;
+        this.sync = sync;
+        this.control = control;
+        this.missingKeys = missingKeys;
     }
 
     /** Seals the spool's open segment when it is old enough, so that the next poll finds it. Runs on every poll. */
@@ -101,9 +109,11 @@ public class ReplayStage {
         SyncBatch batch = new SyncBatch(records, new ArrayList<>());
         for (Spool.Entry e : p.spool(target).read(Path.of(segment))) {
             try {
-                records.add(new SyncRecord(e.key(), Envelope.fromBytes(cipher.open(e.key(), e.sealed())), e.sealed()));
+                records.add(sync.openOne(p, e.key(), e.sealed(), e.outboxId()));
             } catch (RecordCipher.SealException | IllegalArgumentException bad) {
                 batch.poison().add(new SyncBatch.Poison(e.outboxId(), e.key(), e.sealed(), bad.getMessage()));
+            } catch (RecordCipher.UnknownKeyException unknown) {
+                throw missingKeys.report(pipeline, unknown);
             }
         }
         try {
@@ -113,10 +123,34 @@ public class ReplayStage {
             throw ex;
         }
         for (SyncBatch.Poison poison : batch.poison()) {
-            LOG.errorf("pipeline %s: spooled record of outbox id %d could not be replayed and goes to the dead-letter "
-                    + "topic: %s", pipeline, poison.outboxId(), poison.reason());
+            if (Pipeline.PRIMARY.equals(target)) {
+                LOG.errorf("pipeline %s: spooled record of outbox id %d could not be replayed and goes to the "
+                        + "dead-letter topic: %s", pipeline, poison.outboxId(), poison.reason());
+            } else {
+                LOG.warnf("pipeline %s: the standby rejected a spooled record of outbox id %d (%s); the primary path "
+                        + "decides its fate", pipeline, poison.outboxId(), poison.reason());
+            }
+        }
+        if (!batch.poison().isEmpty() && !Pipeline.PRIMARY.equals(target)) {
+            Counter.builder("tributary.replay.rejected").tag("pipeline", p.name()).tag("target", target)
+                    .register(meters).increment(batch.poison().size());
         }
         return batch;
+    }
+
+    /**
+     * Dead letters of a replayed segment: only the primary's. The standby is best effort: what it rejects still
+     * reaches the primary through the primary spool or Kafka, so its rejections are only logged and counted.
+     */
+    public List<Message> deadLetters(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target,
+            @ExchangeProperty(Exchanges.OPENED) SyncBatch batch) {
+        return Pipeline.PRIMARY.equals(target) ? sync.deadLetters(pipeline, batch) : List.of();
+    }
+
+    /** After the primary committed a replayed segment: the acks that make its rows DONE. Null for the standby. */
+    public byte[] acks(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target,
+            @ExchangeProperty(Exchanges.OPENED) SyncBatch batch) {
+        return Pipeline.PRIMARY.equals(target) ? sync.acks(pipeline, batch, ControlRecords.Kind.DONE) : null;
     }
 
     /** After the target committed the segment and its dead letters are on Kafka: the segment goes. */

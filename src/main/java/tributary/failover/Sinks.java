@@ -30,14 +30,18 @@ public class Sinks {
         this.health = health;
     }
 
-    public void write(Pipeline p, SyncBatch batch) throws SQLException, IOException {
+    /**
+     * Writes the batch; returns true when the primary committed it, false when only the primary spool (and, best
+     * effort, the standby) holds it: then its rows are not done until the spool's replay reaches the primary.
+     */
+    public boolean write(Pipeline p, SyncBatch batch) throws SQLException, IOException {
         if (batch.records().isEmpty()) {
-            return;
+            return true;
         }
         if (health.isUp(p.primaryName())) {
             try {
                 writeIsolatingPoison(p.primary(), batch);
-                return;
+                return true;
             } catch (SQLException e) {
                 health.failed(p.primaryName(), e);
             }
@@ -47,6 +51,7 @@ public class Sinks {
         }
         p.primarySpool().append(entries(batch.records()));
         LOG.debugf("pipeline %s: %d records spooled for the primary", p.name(), batch.records().size());
+        return false;
     }
 
     /**
@@ -67,7 +72,7 @@ public class Sinks {
             p.standbySpool().append(entries(batch.records()));
         } catch (IOException e) {
             LOG.warnf("pipeline %s: the standby spool cannot take a batch either (%s); the primary spool has it",
-                    p.name(), e.getMessage());
+                    p.name(), Failures.describe(e));
         }
     }
 
@@ -93,8 +98,9 @@ public class Sinks {
                     if (!Failures.isRecordFault(one)) {
                         throw one;
                     }
+                    // SQLState only: the server's message can quote the rejected values.
                     rejected.add(new SyncBatch.Poison(r.envelope().outboxId(), r.key(), r.sealed(),
-                            "rejected by the target: " + one.getMessage()));
+                            "rejected by the target: " + Failures.describe(one)));
                 }
             }
             batch.records().retainAll(written);

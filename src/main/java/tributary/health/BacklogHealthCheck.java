@@ -14,7 +14,8 @@ import tributary.pipeline.Pipelines;
 
 /**
  * Outbox backlog per pipeline under {@code /q/health/well}: rows by status and the age of the oldest unfinished
- * row. A pipeline whose oldest unfinished row is older than its threshold is DEGRADED (reported DOWN here, not in
+ * row. A pipeline whose oldest unfinished row is older than its threshold, or where a row became DEAD within the
+ * dead window, is DEGRADED (reported DOWN here, not in
  * liveness or readiness: a slow pipeline must not be restarted or taken out of service for it).
  */
 @Wellness
@@ -40,6 +41,12 @@ public class BacklogHealthCheck implements HealthCheck {
             }
             Duration age = reading.oldestUnfinishedAge();
             boolean degraded = age.compareTo(p.config().backlog().degradedAfter()) > 0;
+            // A rising DEAD count is a pipeline losing records to their faults: an operator should look.
+            java.time.Instant lastDead = reading.backlog().lastDeadAt();
+            if (lastDead != null && Duration.between(lastDead, reading.at()).compareTo(p.config().backlog().deadWindow()) < 0) {
+                degraded = true;
+                response.withData(p.name() + ".last-dead-seconds-ago", Duration.between(lastDead, reading.at()).toSeconds());
+            }
             response.withData(p.name() + ".state", degraded ? "DEGRADED" : "OK");
             response.withData(p.name() + ".oldest-unfinished-seconds", age.toSeconds());
             reading.backlog().counts().forEach((status, n) -> response.withData(p.name() + "." + status, n));

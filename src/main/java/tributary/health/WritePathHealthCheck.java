@@ -10,14 +10,16 @@ import org.eclipse.microprofile.health.Readiness;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import tributary.config.TributaryConfig;
+import tributary.crypto.MissingKeys;
 import tributary.failover.TargetHealth;
 import tributary.pipeline.Pipeline;
 import tributary.pipeline.Pipelines;
 import tributary.spool.Spool;
 
 /**
- * Readiness: Tributary can accept work while Kafka takes writes or every enqueue spool can. The data shows each
- * target's state (UP, DOWN, RECOVERING) and each spool's backlog.
+ * Readiness: Tributary can accept work while Kafka takes writes or every enqueue spool can, and while it holds
+ * every key its records are sealed with. The data shows each target's state (UP, DOWN, RECOVERING) with its last
+ * error, each spool's backlog, why collect is paused, and the key ids records named that this replica lacks.
  */
 @Readiness
 @ApplicationScoped
@@ -26,11 +28,13 @@ public class WritePathHealthCheck implements HealthCheck {
     private final Pipelines pipelines;
     private final TargetHealth health;
     private final long maxBytes;
+    private final MissingKeys missingKeys;
 
-    public WritePathHealthCheck(Pipelines pipelines, TargetHealth health, TributaryConfig config) {
+    public WritePathHealthCheck(Pipelines pipelines, TargetHealth health, TributaryConfig config, MissingKeys missingKeys) {
         this.pipelines = pipelines;
         this.health = health;
         this.maxBytes = config.spool().maxBytes();
+        this.missingKeys = missingKeys;
     }
 
     @Override
@@ -41,10 +45,23 @@ public class WritePathHealthCheck implements HealthCheck {
         for (Pipeline p : pipelines.all()) {
             response.withData("target." + p.primaryName(), health.status(p.primaryName()).state().name());
             p.standbyName().ifPresent(s -> response.withData("target." + s, health.status(s).state().name()));
-            spoolsWritable &= spool(response, p.name() + ".spool.enqueue", p.enqueueSpool());
+            boolean enqueueSpool = spool(response, p.name() + ".spool.enqueue", p.enqueueSpool());
+            spoolsWritable &= enqueueSpool;
             spool(response, p.name() + ".spool.primary", p.primarySpool());
+            if (!health.isUp(Pipeline.KAFKA) && !enqueueSpool) {
+                String why = p.enqueueSpool().failure();
+                response.withData(p.name() + ".collect", "PAUSED: Kafka is " + health.status(Pipeline.KAFKA).state()
+                        + " and the enqueue spool cannot take writes" + (why == null ? "" : " (" + why + ")")
+                        + "; rows stay PENDING in the outbox");
+            }
         }
-        return response.status(health.isUp(Pipeline.KAFKA) || spoolsWritable).build();
+        boolean keys = missingKeys.ids().isEmpty();
+        if (!keys) {
+            response.withData("crypto.missing-keys", String.join(",", missingKeys.ids()));
+            response.withData("crypto.action", "records are sealed with key ids this replica does not hold: add them "
+                    + "under tributary.crypto.keys; the records wait in Kafka or the spool, nothing is dead-lettered");
+        }
+        return response.status((health.isUp(Pipeline.KAFKA) || spoolsWritable) && keys).build();
     }
 
     private boolean spool(HealthCheckResponseBuilder response, String name, Spool spool) {
@@ -53,7 +70,8 @@ public class WritePathHealthCheck implements HealthCheck {
             response.withData(name + ".bytes", bytes);
             response.withData(name + ".segments", spool.segments().size());
             response.withData(name + ".quarantined", spool.quarantinedRecords());
-            return bytes < maxBytes && Files.isWritable(spool.dir());
+            return bytes < maxBytes && Files.isDirectory(spool.dir()) && Files.isWritable(spool.dir())
+                    && spool.failure() == null;
         } catch (IOException e) {
             response.withData(name + ".error", e.getMessage());
             return false;

@@ -5,8 +5,14 @@ import tributary.config.Identifiers;
 /**
  * Builds every statement Tributary runs against an outbox table. Identifiers are validated and quoted by
  * {@link OutboxTable}; values are always bind parameters. Statuses are constants of this class, never input.
+ * Every statement that changes rows by id is scoped to the pipeline's aggregate and to the statuses it may change,
+ * so an id from anywhere else cannot touch a row it does not own. {@code status_at} is when a row reached its
+ * current status: retention and the ack timeout count from it.
  */
 public final class OutboxSql {
+
+    /** Statuses a row has before it is final. */
+    static final String UNFINISHED = "('PENDING', 'PROCESSING', 'ENQUEUED', 'SPOOLED', 'PARKED', 'FAILED')";
 
     private final OutboxTable t;
     private final boolean filtered;
@@ -17,8 +23,14 @@ public final class OutboxSql {
         this.filtered = filtered;
     }
 
+    /** Leading scope predicate; its bind comes first. */
     private String scope() {
         return filtered ? t.aggregate() + " = ? AND " : "";
+    }
+
+    /** Trailing scope predicate; its bind comes last. */
+    private String andScope() {
+        return filtered ? " AND " + t.aggregate() + " = ?" : "";
     }
 
     /**
@@ -28,7 +40,7 @@ public final class OutboxSql {
      * Binds: claimedBy, [aggregate], leaseSeconds, maxAttempts, limit.
      */
     public String claim() {
-        return "UPDATE " + t.table() + " SET status = 'PROCESSING', claimed_by = ?, claimed_at = now(), "
+        return "UPDATE " + t.table() + " SET status = 'PROCESSING', claimed_by = ?, claimed_at = now(), status_at = now(), "
                 + "attempts = attempts + 1 WHERE " + t.id() + " IN (SELECT " + t.id() + " FROM " + t.table()
                 + " WHERE " + scope() + due() + " AND attempts < ? ORDER BY " + t.id() + " LIMIT ? FOR UPDATE SKIP LOCKED)"
                 + " RETURNING " + t.id() + ", CAST(" + t.key() + " AS text), " + t.versionOrId() + ", CAST("
@@ -45,57 +57,92 @@ public final class OutboxSql {
     }
 
     /**
-     * ENQUEUED and SPOOLED rows whose ack never came (a record lost with a Kafka disk, a replica that never came
-     * back with its spool) go back to PENDING after the ack timeout and are published again; the version-guarded
-     * sink makes the repetition harmless. Run by the maintenance route, not by claims. Binds: [aggregate],
-     * ackTimeoutSeconds.
+     * Rows whose ack never came within the timeout, counted from when they reached their status (publication, or
+     * parking in a primary spool), go back to PENDING and are published again; the version-guarded sink makes the
+     * repetition harmless. The re-drive is not the record's fault, so it gives back the attempt its next claim
+     * takes. Run by the maintenance route, not by claims. Binds: [aggregate], ackTimeoutSeconds.
+     *
+     * @param statuses which waiting statuses to re-drive: a constant list of this class's callers
      */
-    public String requeueUnacked() {
-        return "UPDATE " + t.table() + " SET status = 'PENDING' WHERE " + scope()
-                + "status IN ('ENQUEUED', 'SPOOLED') AND claimed_at < now() - make_interval(secs => ?)";
+    String requeueUnacked(String statuses) {
+        return "UPDATE " + t.table() + " SET status = 'PENDING', status_at = now(), claimed_by = NULL, "
+                + "attempts = greatest(attempts - 1, 0) WHERE " + scope() + "status IN " + statuses
+                + " AND status_at < now() - make_interval(secs => ?)";
+    }
+
+    /** Published rows (and spooled ones) waiting for their ack. */
+    public String requeueUnpublished() {
+        return requeueUnacked("('ENQUEUED', 'SPOOLED')");
+    }
+
+    /** Rows whose data only a primary spool held (a lost spool never acks them). */
+    public String requeueParked() {
+        return requeueUnacked("('PARKED')");
     }
 
     /** Marks claimed rows ENQUEUED unless an ack already made them DONE. Binds: ids[], claimedBy. */
     public String markEnqueued() {
-        return "UPDATE " + t.table() + " SET status = 'ENQUEUED' WHERE " + t.id()
+        return "UPDATE " + t.table() + " SET status = 'ENQUEUED', status_at = now() WHERE " + t.id()
                 + " = ANY (?) AND status = 'PROCESSING' AND claimed_by = ?";
     }
 
     /** Claimed rows whose records went to the enqueue spool. Binds: ids[], claimedBy. */
     public String markSpooled() {
-        return "UPDATE " + t.table() + " SET status = 'SPOOLED' WHERE " + t.id()
+        return "UPDATE " + t.table() + " SET status = 'SPOOLED', status_at = now() WHERE " + t.id()
                 + " = ANY (?) AND status = 'PROCESSING' AND claimed_by = ?";
     }
 
-    /** Spooled rows replayed to Kafka. Binds: ids[]. */
+    /** Spooled rows replayed to Kafka: published now. Binds: ids[], [aggregate]. */
     public String markReplayed() {
-        return "UPDATE " + t.table() + " SET status = 'ENQUEUED' WHERE " + t.id() + " = ANY (?) AND status = 'SPOOLED'";
+        return "UPDATE " + t.table() + " SET status = 'ENQUEUED', status_at = now() WHERE " + t.id()
+                + " = ANY (?) AND status = 'SPOOLED'" + andScope();
     }
 
     /**
      * SPOOLED rows of this replica whose spool is drained yet were never replayed (their record was cut off or
-     * quarantined): collect takes them again. Binds: claimedBy, [aggregate].
+     * quarantined): collect takes them again, without counting an attempt. Binds: claimedBy, [aggregate].
      */
     public String requeueSpooled() {
-        return "UPDATE " + t.table() + " SET status = 'PENDING' WHERE status = 'SPOOLED' AND claimed_by = ?"
-                + (filtered ? " AND " + t.aggregate() + " = ?" : "");
+        return "UPDATE " + t.table() + " SET status = 'PENDING', status_at = now(), attempts = greatest(attempts - 1, 0) "
+                + "WHERE status = 'SPOOLED' AND claimed_by = ?" + andScope();
     }
 
-    /** One statement per ack batch. Binds: ids[]. */
+    /**
+     * Claimed rows handed back untouched because Kafka and the spool could not take them: an infrastructure fault,
+     * so the attempt the claim counted is given back. Binds: ids[], claimedBy.
+     */
+    public String release() {
+        return "UPDATE " + t.table() + " SET status = 'PENDING', status_at = now(), claimed_by = NULL, "
+                + "attempts = greatest(attempts - 1, 0) WHERE " + t.id() + " = ANY (?) AND status = 'PROCESSING' AND claimed_by = ?";
+    }
+
+    /**
+     * The sink wrote the rows' records only to a primary spool: not DONE until the primary commits them. Binds:
+     * ids[], [aggregate].
+     */
+    public String markParked() {
+        return "UPDATE " + t.table() + " SET status = 'PARKED', status_at = now() WHERE " + t.id()
+                + " = ANY (?) AND status IN ('PROCESSING', 'ENQUEUED', 'SPOOLED')" + andScope();
+    }
+
+    /** The primary committed the rows: one statement per ack batch. Binds: ids[], [aggregate]. */
     public String markDone() {
-        return "UPDATE " + t.table() + " SET status = 'DONE', last_error = NULL WHERE " + t.id()
-                + " = ANY (?) AND status <> 'DONE'";
+        return "UPDATE " + t.table() + " SET status = 'DONE', status_at = now(), last_error = NULL WHERE " + t.id()
+                + " = ANY (?) AND status IN " + UNFINISHED + andScope();
     }
 
-    /** Retention 0: a synced row is deleted at ack instead of being marked. Binds: ids[]. */
+    /** Retention 0: a row the primary committed is deleted at ack instead of being marked. Binds: ids[], [aggregate]. */
     public String deleteAcked() {
-        return "DELETE FROM " + t.table() + " WHERE " + t.id() + " = ANY (?)";
+        return "DELETE FROM " + t.table() + " WHERE " + t.id() + " = ANY (?) AND status IN " + UNFINISHED + andScope();
     }
 
-    /** Binds: reason, id. */
+    /**
+     * A record that can never reach its target. A row already DONE keeps its status: the primary has its data.
+     * Binds: reason, id, [aggregate].
+     */
     public String markDead() {
-        // No status guard: a dead letter means the record did not reach its target, whatever the row says.
-        return "UPDATE " + t.table() + " SET status = 'DEAD', last_error = ? WHERE " + t.id() + " = ?";
+        return "UPDATE " + t.table() + " SET status = 'DEAD', status_at = now(), last_error = ? WHERE " + t.id()
+                + " = ? AND status IN " + UNFINISHED + andScope();
     }
 
     /**
@@ -103,34 +150,50 @@ public final class OutboxSql {
      * claimedBy.
      */
     public String markFailed() {
-        return "UPDATE " + t.table() + " SET status = 'FAILED', last_error = ?, next_attempt_at = now() + "
+        return "UPDATE " + t.table() + " SET status = 'FAILED', status_at = now(), last_error = ?, next_attempt_at = now() + "
                 + "make_interval(secs => least(600, ? * power(2, greatest(attempts - 1, 0)))) WHERE " + t.id()
                 + " = ANY (?) AND status = 'PROCESSING' AND claimed_by = ?";
     }
 
     /** Rows that used up their attempts become DEAD. Binds: [aggregate], leaseSeconds, maxAttempts. */
     public String buryExhausted() {
-        return "UPDATE " + t.table() + " SET status = 'DEAD', last_error = coalesce(last_error, '') || "
+        return "UPDATE " + t.table() + " SET status = 'DEAD', status_at = now(), last_error = coalesce(last_error, '') || "
                 + "' [attempt limit reached]' WHERE " + scope() + due() + " AND attempts >= ?";
     }
 
     /**
-     * Deletes one bounded batch of rows in a final status older than the age. Short statements keep locks on the
-     * business table brief. Binds: [aggregate], ageSeconds, limit.
+     * Deletes one bounded batch of rows that reached a final status longer ago than the age. Short statements keep
+     * locks on the business table brief; the outer statement repeats the predicate, so a row that left the status
+     * meanwhile (an operator re-queueing a DEAD row) is not deleted. Binds: [aggregate], ageSeconds, limit,
+     * [aggregate], ageSeconds.
      */
     public String purge(String status) {
         if (!"DONE".equals(status) && !"DEAD".equals(status)) {
             throw new IllegalArgumentException("only DONE and DEAD rows are ever purged, not " + status);
         }
+        String predicate = scope() + "status = '" + status + "' AND status_at < now() - make_interval(secs => ?)";
         return "DELETE FROM " + t.table() + " WHERE " + t.id() + " IN (SELECT " + t.id() + " FROM " + t.table()
-                + " WHERE " + scope() + "status = '" + status + "' AND " + t.createdAt()
-                + " < now() - make_interval(secs => ?) LIMIT ?)";
+                + " WHERE " + predicate + " LIMIT ? FOR UPDATE SKIP LOCKED) AND " + predicate;
     }
 
-    /** Rows per status and the oldest row of each. Binds: [aggregate]. */
+    /** Rows per status, the oldest row of each, and the latest status change. Binds: [aggregate]. */
     public String backlog() {
-        return "SELECT status, count(*), min(" + t.createdAt() + ") FROM " + t.table()
+        return "SELECT status, count(*), min(" + t.createdAt() + "), max(status_at) FROM " + t.table()
                 + (filtered ? " WHERE " + t.aggregate() + " = ?" : "") + " GROUP BY status";
+    }
+
+    /** Reads nothing, but fails with SQLState 42703 when the table predates the {@code status_at} column. */
+    public String probeColumns() {
+        return "SELECT status, status_at, attempts, next_attempt_at, claimed_by, claimed_at, last_error FROM " + t.table()
+                + " WHERE false";
+    }
+
+    /** The statement that upgrades an outbox table created before {@code status_at} existed. */
+    public String upgrade() {
+        String name = Identifiers.simpleName(t.table().replace("\"", ""));
+        return "ALTER TABLE " + t.table() + " ADD COLUMN IF NOT EXISTS status_at timestamptz NOT NULL DEFAULT now(); "
+                + "CREATE INDEX IF NOT EXISTS \"" + name + "_finished\" ON " + t.table()
+                + " (status, status_at) WHERE status IN ('DONE', 'DEAD')";
     }
 
     /** The Tributary layout, for demo and test set-ups; production systems own their DDL. */
@@ -144,11 +207,12 @@ public final class OutboxSql {
                 + t.operation() + " text NOT NULL DEFAULT 'UPSERT', "
                 + t.payload() + " jsonb, "
                 + t.createdAt() + " timestamptz NOT NULL DEFAULT clock_timestamp(), "
-                + "status text NOT NULL DEFAULT 'PENDING', attempts int NOT NULL DEFAULT 0, "
+                + "status text NOT NULL DEFAULT 'PENDING', status_at timestamptz NOT NULL DEFAULT now(), "
+                + "attempts int NOT NULL DEFAULT 0, "
                 + "next_attempt_at timestamptz, claimed_by text, claimed_at timestamptz, last_error text); "
                 + "CREATE INDEX IF NOT EXISTS \"" + name + "_due\" ON " + t.table() + " (" + t.aggregate() + ", "
                 + t.id() + ") WHERE status IN ('PENDING', 'FAILED', 'PROCESSING'); "
-                + "CREATE INDEX IF NOT EXISTS \"" + name + "_final\" ON " + t.table() + " (status, "
-                + t.createdAt() + ") WHERE status IN ('DONE', 'DEAD')";
+                + "CREATE INDEX IF NOT EXISTS \"" + name + "_finished\" ON " + t.table()
+                + " (status, status_at) WHERE status IN ('DONE', 'DEAD')";
     }
 }

@@ -24,11 +24,16 @@ public class OutboxStore {
 
     /** Outbox statuses; the strings are what the status column holds. */
     public enum Status {
-        PENDING, PROCESSING, ENQUEUED, SPOOLED, DONE, FAILED, DEAD
+        PENDING, PROCESSING, ENQUEUED, SPOOLED, PARKED, DONE, FAILED, DEAD
     }
 
-    /** Rows per status with the creation time of the oldest row in each. */
-    public record Backlog(Map<Status, Long> counts, Map<Status, Instant> oldest) {
+    /** Rows per status with the creation time of the oldest row in each and the latest status change. */
+    public record Backlog(Map<Status, Long> counts, Map<Status, Instant> oldest, Map<Status, Instant> latestChange) {
+
+        /** When a row last became DEAD (among rows still kept), or null. */
+        public Instant lastDeadAt() {
+            return latestChange.get(Status.DEAD);
+        }
 
         /** Creation time of the oldest row that is not yet final (DONE or DEAD), or null. */
         public Instant oldestUnfinished() {
@@ -71,9 +76,10 @@ public class OutboxStore {
             List<OutboxRecord> rows = new ArrayList<>(limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    String op = rs.getString(4);
                     long version = rs.getLong(3);
-                    rows.add(new OutboxRecord(rs.getLong(1), rs.getString(2), rs.wasNull() ? null : version,
+                    Long versionOrNull = rs.wasNull() ? null : version;
+                    String op = rs.getString(4);
+                    rows.add(new OutboxRecord(rs.getLong(1), rs.getString(2), versionOrNull,
                             op != null && deleteValues.contains(op.toUpperCase(Locale.ROOT)), rs.getString(5),
                             instant(rs.getTimestamp(6)), rs.getInt(7)));
                 }
@@ -99,14 +105,44 @@ public class OutboxStore {
     }
 
     public int markReplayed(long[] ids) throws SQLException {
-        return update(sql.markReplayed(), ps -> ps.setArray(1, ids(ps.getConnection(), ids)));
+        return byIds(sql.markReplayed(), ids);
     }
 
-    /** Unacked rows past the ack timeout go back to PENDING. */
+    /** Published or spooled rows past the ack timeout go back to PENDING. */
     public int requeueUnacked() throws SQLException {
-        return update(sql.requeueUnacked(), ps -> {
+        return requeue(sql.requeueUnpublished());
+    }
+
+    /** Parked rows (data only in a primary spool) past the ack timeout go back to PENDING. */
+    public int requeueParked() throws SQLException {
+        return requeue(sql.requeueParked());
+    }
+
+    private int requeue(String statement) throws SQLException {
+        return update(statement, ps -> {
             int i = bindScope(ps, 1);
             ps.setDouble(i, ackTimeout.toMillis() / 1000.0);
+        });
+    }
+
+    /** Hands claimed rows back untouched, without counting the attempt (Kafka and the spool could not take them). */
+    public int release(long[] ids) throws SQLException {
+        return update(sql.release(), ps -> {
+            ps.setArray(1, ids(ps.getConnection(), ids));
+            ps.setString(2, nodeId);
+        });
+    }
+
+    /** Rows whose records only a primary spool holds. */
+    public int markParked(long[] ids) throws SQLException {
+        return byIds(sql.markParked(), ids);
+    }
+
+    /** Binds an id array and the aggregate scope. */
+    private int byIds(String statement, long[] ids) throws SQLException {
+        return update(statement, ps -> {
+            ps.setArray(1, ids(ps.getConnection(), ids));
+            bindScope(ps, 2);
         });
     }
 
@@ -119,31 +155,35 @@ public class OutboxStore {
 
     /** Marks acked rows DONE, or deletes them when {@code deleteAtAck} (retention 0). */
     public int markDone(long[] ids, boolean deleteAtAck) throws SQLException {
-        return update(deleteAtAck ? sql.deleteAcked() : sql.markDone(),
-                ps -> ps.setArray(1, ids(ps.getConnection(), ids)));
+        return byIds(deleteAtAck ? sql.deleteAcked() : sql.markDone(), ids);
     }
 
     public int markFailed(long[] ids, String reason, Duration backoff) throws SQLException {
         return update(sql.markFailed(), ps -> {
-            ps.setString(1, truncate(reason));
+            ps.setString(1, Reasons.clean(reason));
             ps.setDouble(2, backoff.toMillis() / 1000.0);
             ps.setArray(3, ids(ps.getConnection(), ids));
             ps.setString(4, nodeId);
         });
     }
 
-    /** Marks each row DEAD with its own reason, in one batch. */
-    public void markDead(Map<Long, String> reasons) throws SQLException {
+    /** Marks each row DEAD with its own reason, in one batch; returns how many rows became DEAD. */
+    public int markDead(Map<Long, String> reasons) throws SQLException {
         if (reasons.isEmpty()) {
-            return;
+            return 0;
         }
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.markDead())) {
             for (Map.Entry<Long, String> e : reasons.entrySet()) {
-                ps.setString(1, truncate(e.getValue()));
+                ps.setString(1, Reasons.clean(e.getValue()));
                 ps.setLong(2, e.getKey());
+                bindScope(ps, 3);
                 ps.addBatch();
             }
-            ps.executeBatch();
+            int dead = 0;
+            for (int n : ps.executeBatch()) {
+                dead += Math.max(n, 0);
+            }
+            return dead;
         }
     }
 
@@ -163,7 +203,9 @@ public class OutboxStore {
             deleted = update(sql.purge(status.name()), ps -> {
                 int i = bindScope(ps, 1);
                 ps.setDouble(i++, age.toMillis() / 1000.0);
-                ps.setInt(i, batch);
+                ps.setInt(i++, batch);
+                i = bindScope(ps, i);
+                ps.setDouble(i, age.toMillis() / 1000.0);
             });
             total += deleted;
         } while (deleted == batch);
@@ -173,6 +215,7 @@ public class OutboxStore {
     public Backlog backlog() throws SQLException {
         Map<Status, Long> counts = new EnumMap<>(Status.class);
         Map<Status, Instant> oldest = new EnumMap<>(Status.class);
+        Map<Status, Instant> latest = new EnumMap<>(Status.class);
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.backlog())) {
             bindScope(ps, 1);
             try (ResultSet rs = ps.executeQuery()) {
@@ -180,15 +223,32 @@ public class OutboxStore {
                     Status status = Status.valueOf(rs.getString(1));
                     counts.put(status, rs.getLong(2));
                     oldest.put(status, instant(rs.getTimestamp(3)));
+                    latest.put(status, instant(rs.getTimestamp(4)));
                 }
             }
         }
-        return new Backlog(counts, oldest);
+        return new Backlog(counts, oldest, latest);
     }
 
     public void createTable() throws SQLException {
         try (Connection c = ds.getConnection(); var st = c.createStatement()) {
             st.execute(sql.createTable());
+        }
+    }
+
+    /**
+     * Checks that the table has the columns this version needs. A table that predates them fails start-up with
+     * the statement that upgrades it: Tributary does not alter a business table on its own.
+     */
+    public void checkColumns(String configKey) throws SQLException {
+        try (Connection c = ds.getConnection(); var st = c.createStatement()) {
+            st.executeQuery(sql.probeColumns()).close();
+        } catch (SQLException e) {
+            if ("42703".equals(e.getSQLState())) {
+                throw new IllegalStateException(configKey + ": the outbox table lacks a column this version needs; "
+                        + "upgrade it with: " + sql.upgrade());
+            }
+            throw e;
         }
     }
 
@@ -222,10 +282,4 @@ public class OutboxStore {
         return ts == null ? null : ts.toInstant();
     }
 
-    private static String truncate(String reason) {
-        if (reason == null) {
-            return null;
-        }
-        return reason.length() <= 2000 ? reason : reason.substring(0, 2000);
-    }
 }

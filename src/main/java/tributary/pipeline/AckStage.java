@@ -1,7 +1,5 @@
 package tributary.pipeline;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,8 +12,15 @@ import org.jboss.logging.Logger;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
+import tributary.crypto.ControlRecords;
+import tributary.crypto.MissingKeys;
+import tributary.crypto.RecordCipher;
+import tributary.outbox.Reasons;
 
-/** What the ack and dead-letter routes call: final outbox statuses, one statement per consumer batch. */
+/**
+ * What the ack and dead-letter routes call: outbox status changes, one statement per consumer batch. Only
+ * authenticated control records change a row; anything else is logged and left on its topic for operators.
+ */
 @ApplicationScoped
 @Named(AckStage.NAME)
 public class AckStage {
@@ -24,51 +29,67 @@ public class AckStage {
     private static final Logger LOG = Logger.getLogger(AckStage.class);
 
     private final Pipelines pipelines;
+    private final ControlRecords control;
+    private final MissingKeys missingKeys;
+    private final DeadRows deadRows;
 
-    public AckStage(Pipelines pipelines) {
+    public AckStage(Pipelines pipelines, ControlRecords control, MissingKeys missingKeys, DeadRows deadRows) {
         this.pipelines = pipelines;
+        this.control = control;
+        this.missingKeys = missingKeys;
+        this.deadRows = deadRows;
     }
 
-    /** Marks every id in the batch's ack messages DONE (or deletes them at retention 0). */
+    /** Marks the ids of DONE acks done (or deletes them at retention 0) and those of PARKED acks parked. */
     public int done(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
             @ExchangeProperty(Exchanges.BATCH) List<Exchange> batch) throws SQLException {
-        int total = 0;
-        for (Exchange e : batch) {
-            byte[] body = e.getMessage().getBody(byte[].class);
-            total += body == null ? 0 : body.length / Long.BYTES;
-        }
-        long[] ids = new long[total];
-        int i = 0;
-        for (Exchange e : batch) {
-            byte[] body = e.getMessage().getBody(byte[].class);
-            if (body != null) {
-                ByteBuffer buffer = ByteBuffer.wrap(body);
-                while (buffer.remaining() >= Long.BYTES) {
-                    ids[i++] = buffer.getLong();
-                }
-            }
-        }
         Pipeline p = pipelines.get(pipeline);
-        return ids.length == 0 ? 0 : p.outbox().markDone(ids, p.deleteAtAck());
+        int changed = 0;
+        for (Exchange e : batch) {
+            ControlRecords.Ack ack;
+            try {
+                ack = control.openAck(pipeline, e.getMessage().getBody(byte[].class));
+            } catch (RecordCipher.SealException forged) {
+                LOG.warnf("pipeline %s: ack at offset %s ignored: %s", pipeline, e.getMessage().getHeader("kafka.OFFSET"),
+                        forged.getMessage());
+                continue;
+            } catch (RecordCipher.UnknownKeyException ex) {
+                throw missingKeys.report(pipeline, ex);
+            }
+            if (ack.ids().length == 0) {
+                continue;
+            }
+            changed += ack.kind() == ControlRecords.Kind.DONE ? p.outbox().markDone(ack.ids(), p.deleteAtAck())
+                    : p.outbox().markParked(ack.ids());
+        }
+        return changed;
     }
 
-    /** Marks the dead letters' rows DEAD with their reasons. */
+    /** Marks the rows of authenticated dead letters DEAD with their reasons. */
     public void dead(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
             @ExchangeProperty(Exchanges.BATCH) List<Exchange> batch) throws SQLException {
         Map<Long, String> reasons = new LinkedHashMap<>();
         for (Exchange e : batch) {
             Message m = e.getMessage();
             Long id = SyncStage.headerLong(m, Exchanges.ID_HEADER);
-            Object reason = m.getHeader(Exchanges.REASON_HEADER);
-            String text = reason instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : String.valueOf(reason);
+            String reason = SyncStage.headerText(m, Exchanges.REASON_HEADER);
             if (id == null) {
                 // Kept on the dlq topic for operators; without an id there is no outbox row to mark.
                 LOG.warnf("pipeline %s: dead letter without an outbox id at offset %s: %s", pipeline,
-                        m.getHeader("kafka.OFFSET"), text);
-            } else {
-                reasons.put(id, text);
+                        m.getHeader("kafka.OFFSET"), Reasons.clean(reason));
+                continue;
             }
+            try {
+                if (!control.verifyDeadLetter(pipeline, id, reason, SyncStage.headerText(m, Exchanges.TAG_HEADER))) {
+                    LOG.warnf("pipeline %s: dead letter at offset %s is not authentic; no outbox row changed", pipeline,
+                            m.getHeader("kafka.OFFSET"));
+                    continue;
+                }
+            } catch (RecordCipher.UnknownKeyException ex) {
+                throw missingKeys.report(pipeline, ex);
+            }
+            reasons.put(id, reason);
         }
-        pipelines.get(pipeline).outbox().markDead(reasons);
+        deadRows.add(pipeline, pipelines.get(pipeline).outbox().markDead(reasons));
     }
 }

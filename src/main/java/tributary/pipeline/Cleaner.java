@@ -1,6 +1,8 @@
 package tributary.pipeline;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,11 +27,20 @@ public final class Cleaner {
     public record Cleaned(List<OutboxRecord> valid, Map<Long, String> rejected) {
     }
 
-    public Cleaned clean(List<OutboxRecord> records) {
+    /**
+     * @param pipeline names the pipeline in reasons
+     * @param tombstones the pipeline's tombstone retention: a record older than it could resurrect a key whose
+     *        tombstone was already purged, so it is refused as too late
+     */
+    public Cleaned clean(List<OutboxRecord> records, String pipeline, Duration tombstones) {
         List<OutboxRecord> valid = new ArrayList<>(records.size());
         Map<Long, String> rejected = new LinkedHashMap<>();
+        Instant limit = Instant.now().minus(tombstones);
         for (OutboxRecord r : records) {
             String reason = problem(r);
+            if (reason == null && r.createdAt().isBefore(limit)) {
+                reason = tooLate(pipeline, tombstones);
+            }
             if (reason == null) {
                 valid.add(r);
             } else {
@@ -37,6 +48,12 @@ public final class Cleaner {
             }
         }
         return new Cleaned(valid, rejected);
+    }
+
+    /** Why a record older than the tombstone retention is refused. */
+    public static String tooLate(String pipeline, Duration tombstones) {
+        return "too late: created longer ago than tributary.pipelines." + pipeline + ".retention.tombstones (" + tombstones
+                + "); applying it could bring back a key whose delete was already forgotten";
     }
 
     /** The first rule the record breaks, or null. */
@@ -54,7 +71,8 @@ public final class Cleaner {
             return "created_at is missing";
         }
         if (r.delete()) {
-            return r.payload() == null ? null : jsonProblem(r.payload());
+            // A delete needs no payload; whatever it carries is ignored.
+            return null;
         }
         if (r.payload() == null) {
             return "payload is missing for an upsert";
@@ -73,9 +91,10 @@ public final class Cleaner {
             }
             return null;
         } catch (JsonProcessingException e) {
-            return "payload is not valid JSON: " + e.getOriginalMessage();
+            // The parser's message quotes the offending token (payload data): keep only the position.
+            return "payload is not valid JSON (at character " + e.getLocation().getCharOffset() + ")";
         } catch (IOException e) {
-            return "payload could not be read: " + e.getMessage();
+            return "payload could not be read";
         }
     }
 }

@@ -34,16 +34,29 @@ public class CollectStage {
     private final CamelContext camel;
     private final Cleaner cleaner = new Cleaner();
     private final TargetHealth health;
+    private final DeadRows deadRows;
 
-    public CollectStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel, TargetHealth health) {
+    public CollectStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel, TargetHealth health,
+            DeadRows deadRows) {
         this.pipelines = pipelines;
         this.cipher = cipher;
         this.camel = camel;
         this.health = health;
+        this.deadRows = deadRows;
     }
 
+    /**
+     * Whether this tick polls: the pacer says so, and something can take the records. While neither Kafka nor the
+     * enqueue spool can, collect claims nothing and the rows stay PENDING, untouched.
+     */
     public boolean due(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) {
-        return pipelines.get(pipeline).pacer().due();
+        Pipeline p = pipelines.get(pipeline);
+        return p.pacer().due() && !paused(p);
+    }
+
+    /** Neither Kafka nor the enqueue spool can take data. */
+    public boolean paused(Pipeline p) {
+        return !health.isUp(Pipeline.KAFKA) && !p.enqueueSpool().acceptsWrites();
     }
 
     /** Loop condition: the first claim of a tick, then again while claims come back full. */
@@ -62,9 +75,10 @@ public class CollectStage {
     /** Rejected records become DEAD with their reason; the valid ones go on. */
     public List<OutboxRecord> clean(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, List<OutboxRecord> rows)
             throws SQLException {
-        Cleaner.Cleaned cleaned = cleaner.clean(rows);
+        Pipeline p = pipelines.get(pipeline);
+        Cleaner.Cleaned cleaned = cleaner.clean(rows, pipeline, p.config().retention().tombstones());
         if (!cleaned.rejected().isEmpty()) {
-            pipelines.get(pipeline).outbox().markDead(cleaned.rejected());
+            deadRows.add(pipeline, p.outbox().markDead(cleaned.rejected()));
             LOG.warnf("pipeline %s: %d record(s) rejected by clean rules and marked DEAD, e.g. id %d: %s", pipeline,
                     cleaned.rejected().size(), cleaned.rejected().keySet().iterator().next(),
                     cleaned.rejected().values().iterator().next());
@@ -83,8 +97,33 @@ public class CollectStage {
     }
 
     static boolean metadataMiss(Throwable cause) {
-        return cause instanceof org.apache.kafka.common.errors.TimeoutException
-                && String.valueOf(cause.getMessage()).contains("not present in metadata");
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.TimeoutException
+                    && String.valueOf(t.getMessage()).contains("not present in metadata")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Kafka refused a record for what it is (too large, invalid): the only enqueue failure that counts against the
+     * record. Retriable errors, authentication and authorisation are the infrastructure's.
+     */
+    static boolean recordFault(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.kafka.common.errors.AuthenticationException
+                    || t instanceof org.apache.kafka.common.errors.AuthorizationException
+                    || t instanceof org.apache.kafka.common.errors.RetriableException) {
+                return false;
+            }
+            if (t instanceof org.apache.kafka.common.errors.RecordTooLargeException
+                    || t instanceof org.apache.kafka.common.InvalidRecordException
+                    || t instanceof org.apache.kafka.common.errors.SerializationException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public long[] ids(List<OutboxRecord> rows) {
@@ -92,16 +131,17 @@ public class CollectStage {
     }
 
     /** One Kafka message per record: key = business key, value = the sealed envelope. */
-    public List<Message> seal(List<OutboxRecord> rows) {
+    public List<Message> seal(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, List<OutboxRecord> rows) {
         List<Message> messages = new ArrayList<>(rows.size());
         String keyId = cipher.activeKeyId();
+        String scope = pipelines.get(pipeline).scope();
         for (OutboxRecord r : rows) {
             Envelope envelope = new Envelope(r.id(), r.version(), r.delete(), r.createdAt(), r.payload());
             Message m = new DefaultMessage(camel);
             m.setHeader(KafkaConstants.KEY, r.key());
             m.setHeader(Exchanges.ID_HEADER, Long.toString(r.id()));
             m.setHeader(Exchanges.KEY_ID_HEADER, keyId);
-            m.setBody(cipher.seal(r.key(), envelope.toBytes()));
+            m.setBody(cipher.seal(scope, r.key(), envelope.toBytes()));
             messages.add(m);
         }
         return messages;
@@ -134,35 +174,43 @@ public class CollectStage {
 
     /**
      * The batch could not be enqueued. A Kafka failure takes Kafka out of the write path and the batch goes to the
-     * enqueue spool; if the spool cannot take it either, the rows go back FAILED with a backoff and stay in the
-     * source. Nothing claimed is dropped.
+     * enqueue spool. If the spool cannot take it either, or anything else failed that is not the records' fault,
+     * the rows are handed back PENDING without counting an attempt, and collect pauses while neither Kafka nor the
+     * spool can take data. Only a record Kafka refuses for what it is goes FAILED and counts an attempt.
      */
     public void failed(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
             @ExchangeProperty(Exchanges.IDS) long[] ids, @ExchangeProperty(Exchanges.SEALED) List<Message> sealed,
             Exception cause) throws SQLException {
         if (ids == null || ids.length == 0) {
-            LOG.warnf("pipeline %s: claim failed, nothing was taken from the outbox: %s", pipeline, cause.toString());
+            LOG.warnf("pipeline %s: collect failed before publishing (%s); rows this tick claimed stay PROCESSING and "
+                    + "are claimed again when their lease ends", pipeline, Failures.describe(cause));
             return;
         }
         Pipeline p = pipelines.get(pipeline);
-        // Spool only what Kafka could not take for now; a record Kafka rejects for good (too large) stays FAILED
-        // in the source, where it becomes DEAD after its attempts, instead of circling in the spool.
-        if (sealed != null && kafkaFailure(cause) && Failures.isTransient(cause)) {
-            if (!metadataMiss(cause)) {
-                // A producer without topic metadata (just started) fails its first send at once; the probe, not
-                // that failure, decides whether Kafka is really away.
-                health.failed(Pipeline.KAFKA, cause);
-            }
-            try {
-                spool(pipeline, ids, sealed);
-                LOG.warnf("pipeline %s: Kafka did not take %d record(s); spooled to disk: %s", pipeline, ids.length,
-                        cause.toString());
-                return;
-            } catch (IOException | SQLException | RuntimeException e) {
-                cause.addSuppressed(e);
+        if (recordFault(cause)) {
+            int n = p.outbox().markFailed(ids, "enqueue refused by Kafka: " + Failures.describe(cause), p.config().retryBackoff());
+            LOG.warnf("pipeline %s: Kafka refused a batch for its records, %d row(s) FAILED for retry: %s", pipeline, n,
+                    Failures.describe(cause));
+            return;
+        }
+        boolean kafka = kafkaFailure(cause);
+        // A producer without topic metadata (just started) fails its first send at once; that send fetches the
+        // metadata, so the rows are simply claimed again, not spooled, and Kafka is not taken out for it.
+        if (kafka && !metadataMiss(cause)) {
+            health.failed(Pipeline.KAFKA, cause);
+            if (sealed != null) {
+                try {
+                    spool(pipeline, ids, sealed);
+                    LOG.warnf("pipeline %s: Kafka did not take %d record(s); spooled to disk: %s", pipeline, ids.length,
+                            Failures.describe(cause));
+                    return;
+                } catch (IOException | SQLException | RuntimeException e) {
+                    cause.addSuppressed(e);
+                }
             }
         }
-        int n = p.outbox().markFailed(ids, "enqueue failed: " + cause, p.config().retryBackoff());
-        LOG.warnf("pipeline %s: enqueue failed, %d row(s) FAILED for retry: %s", pipeline, n, cause.toString());
+        int n = p.outbox().release(ids);
+        LOG.warnf("pipeline %s: %d claimed row(s) handed back PENDING, no attempt counted: %s", pipeline, n,
+                Failures.describe(cause));
     }
 }

@@ -18,12 +18,17 @@ public final class Exchanges {
     /** Exchange property: the opened sync batch. */
     public static final String OPENED = "TributaryOpened";
 
+    /** Exchange property: what the acks of a written batch say (done in the primary, or parked in its spool). */
+    public static final String ACK_KIND = "TributaryAckKind";
+
     /** Kafka header: the outbox id, in clear so a record that cannot be opened can still be marked DEAD. */
     public static final String ID_HEADER = "tributary-id";
     /** Kafka header: id of the key that sealed the record. */
     public static final String KEY_ID_HEADER = "tributary-key-id";
     /** Kafka header on dead letters: why the record could not be written. */
     public static final String REASON_HEADER = "tributary-reason";
+    /** Kafka header on dead letters: key id and MAC over pipeline, outbox id and reason. */
+    public static final String TAG_HEADER = "tributary-tag";
 
     private Exchanges() {
     }

@@ -11,6 +11,9 @@ import org.jboss.logging.Logger;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
+import tributary.failover.Failures;
+import tributary.failover.TargetHealth;
+import tributary.kafka.SyncLag;
 import tributary.outbox.OutboxStore;
 import tributary.outbox.OutboxStore.Status;
 
@@ -35,8 +38,15 @@ public class Maintenance {
     private final Map<String, Reading> readings = new ConcurrentHashMap<>();
     private final Map<String, Instant> lastLogged = new ConcurrentHashMap<>();
 
-    public Maintenance(Pipelines pipelines) {
+    private final TargetHealth health;
+    private final SyncLag lag;
+    private final DeadRows deadRows;
+
+    public Maintenance(Pipelines pipelines, TargetHealth health, SyncLag lag, DeadRows deadRows) {
         this.pipelines = pipelines;
+        this.health = health;
+        this.lag = lag;
+        this.deadRows = deadRows;
     }
 
     /** Deletes expired DONE and DEAD rows and tombstones, in bounded batches; buries exhausted rows. */
@@ -44,17 +54,42 @@ public class Maintenance {
         Pipeline p = pipelines.get(pipeline);
         var retention = p.config().retention();
         int buried = p.outbox().buryExhausted(p.config().lease(), p.config().maxAttempts());
-        int unacked = p.outbox().requeueUnacked();
-        if (unacked > 0) {
-            LOG.warnf("pipeline %s: %d row(s) not acked within %s are published again", pipeline, unacked,
-                    p.config().ackTimeout());
-        }
+        deadRows.add(pipeline, buried);
+        redrive(p);
         long done = retention.done().isZero() ? 0 : p.outbox().purge(Status.DONE, retention.done(), retention.batchSize());
         long dead = p.outbox().purge(Status.DEAD, retention.dead(), retention.batchSize());
         long tombstones = p.primary().purgeTombstones(retention.tombstones(), retention.batchSize());
         if (buried + done + dead + tombstones > 0) {
             LOG.infof("pipeline %s retention: %d DONE and %d DEAD rows purged, %d tombstones purged, %d rows DEAD "
                     + "after %d attempts", pipeline, done, dead, tombstones, buried, p.config().maxAttempts());
+        }
+    }
+
+    /**
+     * Rows whose ack did not come within the ack timeout are published again, but only while nothing says the ack
+     * may still be on its way: published rows wait while Kafka is out, this replica's enqueue spool holds records,
+     * or the sync or ack consumers are behind; parked rows wait while the primary is out or this replica's primary
+     * spool holds records. A parked row whose spool was lost (a replica scaled away, a volume gone) is re-driven.
+     */
+    private void redrive(Pipeline p) throws SQLException {
+        try {
+            if (health.isUp(Pipeline.KAFKA) && p.enqueueSpool().isEmpty() && lag.behind(p) == 0) {
+                report(p, p.outbox().requeueUnacked(), "published");
+            }
+            if (health.isUp(p.primaryName()) && p.primarySpool().isEmpty()) {
+                report(p, p.outbox().requeueParked(), "parked in a primary spool");
+            }
+        } catch (SQLException e) {
+            throw e;
+        } catch (Exception e) {
+            LOG.debugf("pipeline %s: ack timeout not checked now: %s", p.name(), Failures.describe(e));
+        }
+    }
+
+    private static void report(Pipeline p, int rows, String what) {
+        if (rows > 0) {
+            LOG.warnf("pipeline %s: %d row(s) %s and not acked within %s are published again", p.name(), rows, what,
+                    p.config().ackTimeout());
         }
     }
 

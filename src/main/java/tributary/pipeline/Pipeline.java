@@ -70,6 +70,11 @@ public record Pipeline(String name, TributaryConfig.Pipeline config, OutboxStore
         return topic() + ".dlq";
     }
 
+    /** What seals bind besides the record key: this pipeline and its target table. */
+    public String scope() {
+        return tributary.crypto.RecordCipher.scope(name, config.target().table());
+    }
+
     public boolean deleteAtAck() {
         return config.retention().done().isZero();
     }

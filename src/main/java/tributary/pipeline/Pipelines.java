@@ -13,6 +13,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
+import org.jboss.logging.Logger;
+
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import tributary.config.TributaryConfig;
 import tributary.jdbc.Datasources;
@@ -21,21 +24,62 @@ import tributary.outbox.OutboxTable;
 import tributary.sink.TargetSql;
 import tributary.sink.TargetWriter;
 import tributary.spool.Spool;
+import tributary.spool.SpoolLock;
 
 /** The configured pipelines, validated at start-up so a typo fails there rather than at the first record. */
 @ApplicationScoped
 public class Pipelines {
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    private static final Logger LOG = Logger.getLogger(Pipelines.class);
 
     private final Map<String, Pipeline> pipelines = new TreeMap<>();
     private final String nodeId;
     private final TributaryConfig.Spool spoolConfig;
+    private final SpoolLock spoolLock;
 
     public Pipelines(TributaryConfig config, Datasources datasources) {
         this.spoolConfig = config.spool();
         this.nodeId = config.nodeId().orElseGet(Pipelines::hostName);
-        config.pipelines().forEach((name, p) -> pipelines.put(name, build(name, p, datasources)));
+        try {
+            // Before any spool is opened: opening recovers segments, which must never happen to a live spool.
+            this.spoolLock = SpoolLock.acquire(Path.of(spoolConfig.dir()), nodeId);
+        } catch (IOException e) {
+            throw new UncheckedIOException("tributary.spool.dir " + spoolConfig.dir() + " is not usable", e);
+        }
+        try {
+            config.pipelines().forEach((name, p) -> pipelines.put(name, build(name, p, datasources)));
+        } catch (RuntimeException e) {
+            releaseLock();
+            throw e;
+        }
+    }
+
+    /**
+     * At shutdown, after Camel finished the batches in flight: open spool segments are sealed so that replay (this
+     * replica's next start, or an operator moving the directory) takes them at once, then the lock is released.
+     */
+    @PreDestroy
+    void close() {
+        for (Pipeline p : pipelines.values()) {
+            for (String target : new String[] { Pipeline.ENQUEUE, Pipeline.PRIMARY, Pipeline.STANDBY }) {
+                try {
+                    p.spool(target).close();
+                } catch (IOException e) {
+                    LOG.warnf("pipeline %s: the %s spool could not be sealed at shutdown (%s); it is sealed at the "
+                            + "next start", p.name(), target, e.getMessage());
+                }
+            }
+        }
+        releaseLock();
+    }
+
+    private void releaseLock() {
+        try {
+            spoolLock.close();
+        } catch (IOException e) {
+            LOG.warnf("spool lock not released cleanly: %s", e.getMessage());
+        }
     }
 
     private Pipeline build(String name, TributaryConfig.Pipeline p, Datasources datasources) {
@@ -49,6 +93,7 @@ public class Pipelines {
         if (p.maxAttempts() < 1) {
             throw new IllegalArgumentException("tributary.pipelines." + name + ".max-attempts must be at least 1");
         }
+        validateRetention(name, p);
         OutboxTable table = OutboxTable.of(p.source().table(), p.source().layout(), p.source().columns());
         OutboxStore outbox = new OutboxStore(datasources.get(p.source().datasource()), table,
                 p.source().aggregate().orElse(null), nodeId, p.source().deleteValues(), p.ackTimeout());
@@ -62,6 +107,27 @@ public class Pipelines {
                 spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true));
     }
 
+    /**
+     * Retention settings must not contradict each other: a DEAD row retried, or a record held in a spool or behind
+     * an ack timeout, after its key's tombstone was purged would bring a deleted key back.
+     */
+    static void validateRetention(String name, TributaryConfig.Pipeline p) {
+        String key = "tributary.pipelines." + name + ".retention.";
+        var r = p.retention();
+        if (r.tombstones().compareTo(r.dead()) <= 0) {
+            throw new IllegalArgumentException(key + "tombstones (" + r.tombstones() + ") must be longer than " + key
+                    + "dead (" + r.dead() + "): a DEAD row retried after its key's tombstone was purged would bring "
+                    + "the key back");
+        }
+        if (r.tombstones().compareTo(p.ackTimeout()) <= 0) {
+            throw new IllegalArgumentException(key + "tombstones (" + r.tombstones() + ") must be longer than "
+                    + "tributary.pipelines." + name + ".ack-timeout (" + p.ackTimeout() + ")");
+        }
+        if (r.done().isNegative() || r.dead().isNegative() || r.dead().isZero()) {
+            throw new IllegalArgumentException(key + "done must be 0 or more and " + key + "dead more than 0");
+        }
+    }
+
     private Spool spool(String pipeline, String target) {
         TributaryConfig.Spool s = spoolConfig;
         try {
@@ -72,12 +138,16 @@ public class Pipelines {
         }
     }
 
-    /** Creates the outbox tables configured to be created (targets create theirs before their first write). */
+    /**
+     * Creates the outbox tables configured to be created (targets create theirs before their first write) and
+     * checks that every outbox table has the columns this version needs.
+     */
     public void createTables() throws SQLException {
         for (Pipeline p : pipelines.values()) {
             if (p.config().source().createTable()) {
                 p.outbox().createTable();
             }
+            p.outbox().checkColumns("tributary.pipelines." + p.name() + ".source.table");
         }
     }
 

@@ -49,6 +49,9 @@ public final class Spool {
     private final long segmentAgeNanos;
     private final AtomicLong quarantined = new AtomicLong();
     private final AtomicLong tornCut = new AtomicLong();
+    private final List<Path> unsealed = new ArrayList<>();
+    private String failure;
+    private long failedAt;
     private FileChannel open;
     private Path openPath;
     private long openSize;
@@ -70,7 +73,7 @@ public final class Spool {
 
     /** Seals segments a crash left open, cutting off a torn last record. */
     private synchronized void recover() throws IOException {
-        Files.createDirectories(dir);
+        OwnerOnly.createDirectories(dir);
         long max = 0;
         for (Path p : list(".open")) {
             cutTornTail(p);
@@ -131,7 +134,12 @@ public final class Spool {
         }
         if (open == null) {
             openPath = dir.resolve(String.format("seg-%020d.open", nextSequence++));
-            open = FileChannel.open(openPath, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            try {
+                open = OwnerOnly.create(openPath);
+            } catch (IOException e) {
+                failed(e);
+                throw e;
+            }
             openSize = 0;
             openedAt = System.nanoTime();
             forceDirectory();
@@ -142,20 +150,84 @@ public final class Spool {
             }
             open.force(false);
         } catch (IOException e) {
-            // The frames may be half written: seal what is there; recovery rules apply to the torn tail on read.
-            closeOpen();
+            // The frames may be half written: seal what is there; the torn tail is cut off when it is sealed.
+            failed(e);
+            try {
+                closeOpen();
+            } catch (IOException notSealed) {
+                e.addSuppressed(notSealed);
+            }
             throw e;
         }
+        failure = null;
         if (openSize >= segmentBytes) {
             seal();
         }
     }
 
-    /** Seals the open segment when it is old enough, so replay can take it. */
+    private void failed(IOException e) {
+        failure = e.getClass().getSimpleName() + ": " + e.getMessage();
+        failedAt = System.nanoTime();
+    }
+
+    /**
+     * Whether the spool takes writes. After a failed append it says no until a check, at most once a second, finds
+     * the directory writable and under the size limit again.
+     */
+    public synchronized boolean acceptsWrites() {
+        if (failure == null) {
+            return true;
+        }
+        long now = System.nanoTime();
+        if (now - failedAt < 1_000_000_000L) {
+            return false;
+        }
+        failedAt = now;
+        try {
+            if (Files.isDirectory(dir) && Files.isWritable(dir) && bytesOnDisk() < maxBytes) {
+                failure = null;
+                return true;
+            }
+        } catch (IOException stillBroken) {
+            // keep the first failure as the reason
+        }
+        return false;
+    }
+
+    /** Why the last append failed, while the spool does not take writes; null when it does. */
+    public synchronized String failure() {
+        return failure;
+    }
+
+    /**
+     * Seals the open segment when it is old enough, so replay can take it, and retries segments whose sealing
+     * failed before (they would otherwise wait for a restart).
+     */
     public synchronized void sealIfAged() throws IOException {
         if (open != null && System.nanoTime() - openedAt >= segmentAgeNanos) {
             seal();
         }
+        for (Path p : List.copyOf(unsealed)) {
+            if (!Files.exists(p)) {
+                unsealed.remove(p);
+                continue;
+            }
+            cutTornTail(p);
+            Files.move(p, sealedName(p), StandardCopyOption.ATOMIC_MOVE);
+            unsealed.remove(p);
+            forceDirectory();
+        }
+    }
+
+    /** Segments left open after a failed seal, waiting for the next attempt. */
+    public synchronized List<Path> unsealed() {
+        return List.copyOf(unsealed);
+    }
+
+    /** At shutdown: seals the open segment so that whichever process takes over this directory replays it at once. */
+    public synchronized void close() throws IOException {
+        seal();
+        sealIfAged();
     }
 
     private void seal() throws IOException {
@@ -167,13 +239,20 @@ public final class Spool {
         if (open == null) {
             return;
         }
+        Path path = openPath;
         try {
             open.close();
         } finally {
             open = null;
-            if (Files.exists(openPath)) {
-                cutTornTail(openPath);
-                Files.move(openPath, sealedName(openPath), StandardCopyOption.ATOMIC_MOVE);
+            try {
+                if (Files.exists(path)) {
+                    cutTornTail(path);
+                    Files.move(path, sealedName(path), StandardCopyOption.ATOMIC_MOVE);
+                }
+            } catch (IOException e) {
+                // Replay only takes sealed segments: keep this one on the list and seal it on the next tick.
+                unsealed.add(path);
+                throw e;
             }
         }
     }
@@ -234,10 +313,10 @@ public final class Spool {
     }
 
     private void quarantine(Path segment, int from, byte[] bytes, int to, String why) throws IOException {
-        Files.createDirectories(quarantine);
+        OwnerOnly.createDirectories(quarantine);
         // Unique and durable: the segment it came from may be deleted right after.
         Path bad = quarantine.resolve(segment.getFileName() + "-" + from + "-" + System.nanoTime() + ".bad");
-        try (FileChannel ch = FileChannel.open(bad, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        try (FileChannel ch = OwnerOnly.create(bad)) {
             ByteBuffer data = ByteBuffer.wrap(bytes, from, to - from);
             while (data.hasRemaining()) {
                 ch.write(data);

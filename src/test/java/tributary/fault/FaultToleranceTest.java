@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.URL;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +18,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import tributary.testing.Changes;
+import tributary.testing.Http;
 import tributary.testing.Load;
 import tributary.testing.OutboxWriter;
 import tributary.testing.OutboxWriter.Change;
@@ -53,6 +56,9 @@ class FaultToleranceTest {
             return files.filter(p -> p.getFileName().toString().startsWith("seg-")).count();
         }
     }
+
+    @TestHTTPResource("/q/health/ready")
+    URL readiness;
 
     private long count(String sql, Object... binds) throws Exception {
         return Long.parseLong(OutboxWriter.query(s.source, sql, binds));
@@ -139,9 +145,19 @@ class FaultToleranceTest {
         Files.writeString(dir, "not a directory: the spool cannot be written");
         s.kafka.kill();
         try {
-            await().atMost(Duration.ofSeconds(60)).until(() -> count("SELECT count(*) FROM tributary_outbox WHERE "
-                    + "business_key LIKE 'f-disk-%' AND status = 'FAILED' AND last_error LIKE 'enqueue failed%'") > 0);
-            Thread.sleep(5_000);
+            // Neither Kafka nor the spool can take data: collect stops claiming, rows wait PENDING, untouched, and
+            // readiness says why. A long outage must not burn the rows' attempts.
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                String ready = Http.get(readiness.toString()).body();
+                assertTrue(ready.contains("PAUSED: Kafka is DOWN and the enqueue spool cannot take writes"), ready);
+            });
+            Thread.sleep(8_000);
+            assertEquals(0, count("SELECT count(*) FROM tributary_outbox WHERE business_key LIKE 'f-disk-%' "
+                    + "AND status IN ('FAILED', 'DEAD')"), "an infrastructure fault is no record's fault");
+            assertEquals(0, count("SELECT count(*) FROM tributary_outbox WHERE business_key LIKE 'f-disk-%' "
+                    + "AND status = 'PENDING' AND attempts > 0"), "claims handed back count no attempt");
+            assertTrue(count("SELECT count(*) FROM tributary_outbox WHERE business_key LIKE 'f-disk-%' "
+                    + "AND status = 'PENDING'") > 0, "rows wait in the outbox");
         } finally {
             Files.delete(dir);
             Files.move(aside, dir);

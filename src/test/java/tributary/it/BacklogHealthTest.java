@@ -61,4 +61,24 @@ class BacklogHealthTest {
         });
         assertEquals("50", OutboxWriter.query(s.primary, "SELECT count(*) FROM orders_live WHERE business_key LIKE 'backlog-%'"));
     }
+
+    @Test
+    void aRowGoingDeadDegradesThePipelineForTheDeadWindow() throws Exception {
+        Servers s = Servers.get();
+        OutboxWriter.update(s.source, "INSERT INTO payments_outbox (aggregatetype, aggregateid, type, payload) "
+                + "VALUES ('payments', 'dead-window-1', 'PaymentChanged', '[1]')");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            HttpResponse<String> r = get();
+            assertEquals(503, r.statusCode(), r.body());
+            assertTrue(r.body().contains("\"payments.state\": \"DEGRADED\""), r.body());
+            assertTrue(r.body().contains("payments.last-dead-seconds-ago"), r.body());
+        });
+        assertEquals("DEAD", OutboxWriter.query(s.source,
+                "SELECT status FROM payments_outbox WHERE aggregateid = 'dead-window-1'"));
+        // The window (20 s in the tests) passes with no new DEAD row: healthy again.
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            HttpResponse<String> r = get();
+            assertTrue(r.body().contains("\"payments.state\": \"OK\""), r.body());
+        });
+    }
 }

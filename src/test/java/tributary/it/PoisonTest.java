@@ -33,6 +33,7 @@ import tributary.testing.TributaryResource;
 @WithTestResource(TributaryResource.class)
 class PoisonTest {
 
+    private static final String ORDERS = RecordCipher.scope("orders", "orders");
     private final Servers s = Servers.get();
     private final RecordCipher cipher = new RecordCipher(new KeyRing("k2",
             Map.of("k1", TributaryResource.OLD_KEY, "k2", TributaryResource.ACTIVE_KEY)));
@@ -60,17 +61,17 @@ class PoisonTest {
     @Test
     void tamperedAndMovedRecordsAreRejectedNotWritten() throws Exception {
         long tamperedId = enqueuedRow("poison-tampered");
-        byte[] sealed = cipher.seal("poison-tampered",
+        byte[] sealed = cipher.seal(ORDERS, "poison-tampered",
                 new Envelope(tamperedId, 1, false, Instant.now(), "{\"x\": 1}").toBytes());
         sealed[sealed.length - 5] ^= 0x40;
         send("poison-tampered", tamperedId, sealed);
 
         long movedId = enqueuedRow("poison-moved");
-        send("poison-moved", movedId, cipher.seal("some-other-key",
+        send("poison-moved", movedId, cipher.seal(ORDERS, "some-other-key",
                 new Envelope(movedId, 1, false, Instant.now(), "{\"x\": 2}").toBytes()));
 
         long goodId = enqueuedRow("poison-good");
-        send("poison-good", goodId, cipher.seal("poison-good",
+        send("poison-good", goodId, cipher.seal(ORDERS, "poison-good",
                 new Envelope(goodId, 1, false, Instant.now(), "{\"x\": 3}").toBytes()));
 
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {

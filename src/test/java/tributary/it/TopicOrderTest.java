@@ -59,7 +59,7 @@ class TopicOrderTest {
             records.sort(Comparator.comparingLong(TopicReader.Record::offset));
             List<Long> versions = new ArrayList<>();
             for (TopicReader.Record r : records) {
-                versions.add(Envelope.fromBytes(cipher.open(r.key(), r.value())).version());
+                versions.add(Envelope.fromBytes(cipher.open(tributary.crypto.RecordCipher.scope("orders", "orders"), r.key(), r.value())).version());
             }
             List<Long> sorted = new ArrayList<>(versions);
             sorted.sort(null);

@@ -45,7 +45,9 @@ class OutboxSqlTest {
         // claimedBy, aggregate, lease, maxAttempts, limit
         assertEquals(5, binds(claim));
         assertEquals(4, binds(new OutboxSql(t, false).claim()));
-        assertTrue(new OutboxSql(t, true).requeueUnacked().contains("status IN ('ENQUEUED', 'SPOOLED') AND claimed_at < now()"));
+        assertTrue(new OutboxSql(t, true).requeueUnpublished().contains("status IN ('ENQUEUED', 'SPOOLED') AND status_at < now()"),
+                "the ack timeout counts from publication, not from the claim");
+        assertTrue(new OutboxSql(t, true).requeueParked().contains("status IN ('PARKED')"));
         assertFalse(new OutboxSql(t, false).claim().contains("\"aggregate\" = ?"));
     }
 
@@ -74,6 +76,7 @@ class OutboxSqlTest {
         assertTrue(sql.markEnqueued().contains("status = 'PROCESSING' AND claimed_by = ?"),
                 "an ack that came first must not be overwritten by ENQUEUED");
         assertTrue(sql.purge("DONE").contains("LIMIT ?"), "purges are bounded");
+        assertTrue(sql.purge("DONE").contains("status_at < now()"), "purged by when the row became final");
         assertThrows(IllegalArgumentException.class, () -> sql.purge("PENDING"));
         assertThrows(IllegalArgumentException.class, () -> sql.purge("DONE' OR 1=1 --"));
     }

@@ -1,9 +1,11 @@
 package tributary.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -14,7 +16,7 @@ import tributary.outbox.OutboxRecord;
 class CleanerTest {
 
     private static OutboxRecord row(long id, String key, Long version, boolean delete, String payload) {
-        return new OutboxRecord(id, key, version, delete, payload, Instant.EPOCH, 1);
+        return new OutboxRecord(id, key, version, delete, payload, Instant.now(), 1);
     }
 
     @Test
@@ -27,8 +29,13 @@ class CleanerTest {
                 row(5, "e", 1L, false, null),
                 row(6, "f", 2L, true, null),
                 row(7, "g", 1L, false, "[1, 2]"),
-                row(8, "h", 1L, false, "{} trailing")));
-        assertEquals(List.of(1L, 6L), cleaned.valid().stream().map(OutboxRecord::id).toList());
+                row(8, "h", 1L, false, "{} trailing"),
+                row(9, "i", 3L, true, "\"not an object\""),
+                row(10, "j", 1L, false, "{\"card\": \"SECRET-4111\" oops}"),
+                new OutboxRecord(11, "k", 1L, false, "{}", Instant.now().minus(Duration.ofDays(2)), 1)),
+                "orders", Duration.ofDays(1));
+        assertEquals(List.of(1L, 6L, 9L), cleaned.valid().stream().map(OutboxRecord::id).toList(),
+                "a delete ignores whatever payload it carries");
         assertEquals("business key is missing", cleaned.rejected().get(2L));
         assertEquals("version is missing", cleaned.rejected().get(3L));
         assertTrue(cleaned.rejected().get(4L).startsWith("payload is not valid JSON"));
@@ -36,5 +43,8 @@ class CleanerTest {
         assertEquals("payload is not a JSON object", cleaned.rejected().get(7L));
         assertTrue(cleaned.rejected().get(8L).contains("trailing") || cleaned.rejected().get(8L).contains("JSON"));
         assertNull(Cleaner.problem(row(9, "i", 1L, true, "{\"reason\": \"gone\"}")));
+        assertFalse(cleaned.rejected().get(10L).contains("SECRET"), "reasons never quote payload data");
+        assertTrue(cleaned.rejected().get(11L).startsWith("too late")
+                && cleaned.rejected().get(11L).contains("tributary.pipelines.orders.retention.tombstones"));
     }
 }

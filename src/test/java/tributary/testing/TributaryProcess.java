@@ -45,6 +45,16 @@ public final class TributaryProcess implements AutoCloseable {
         return "http://127.0.0.1:" + httpPort + "/q/health";
     }
 
+    /** GET of a health endpoint ({@code ready}, {@code live}, {@code well}). */
+    public HttpResponse<String> health(String which) throws IOException, InterruptedException {
+        return Http.get(healthUrl() + "/" + which);
+    }
+
+    /** Exit code after the process ended (waits up to the timeout), or null if it still runs. */
+    public Integer exitCode(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
+    }
+
     public synchronized TributaryProcess start() {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

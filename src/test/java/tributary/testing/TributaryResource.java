@@ -56,6 +56,10 @@ public class TributaryResource implements QuarkusTestResourceLifecycleManager {
         c.put("tributary.pipelines.payments.retention.done", "5s");
         c.put("tributary.pipelines.payments.retention.interval", "1s");
         c.put("tributary.pipelines.payments.retention.tombstones", "1h");
+        c.put("tributary.pipelines.payments.retention.dead", "30m");
+        c.put("tributary.pipelines.payments.ack-timeout", "10m");
+        c.put("tributary.pipelines.payments.backlog.dead-window", "20s");
+        c.put("tributary.pipelines.orders.backlog.dead-window", "2s");
         return c;
     }
 

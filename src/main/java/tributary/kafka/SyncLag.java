@@ -1,0 +1,71 @@
+package tributary.kafka;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import tributary.config.TributaryConfig;
+import tributary.pipeline.Pipeline;
+
+/**
+ * How far a pipeline's consumers are behind: records on the data and acks topics that their groups have not
+ * committed yet. The ack timeout does not re-drive rows while sync is behind: their acks may simply be on the way.
+ */
+@ApplicationScoped
+public class SyncLag {
+
+    private final TributaryConfig config;
+    private Admin admin;
+
+    public SyncLag(TributaryConfig config) {
+        this.config = config;
+    }
+
+    /** Records not yet consumed by the sync and ack groups of the pipeline; throws when Kafka does not answer. */
+    public synchronized long behind(Pipeline p) throws Exception {
+        if (admin == null) {
+            Map<String, Object> props = new HashMap<>();
+            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().brokers());
+            props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
+            props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
+            admin = Admin.create(props);
+        }
+        long lag = 0;
+        for (List<String> groupAndTopic : List.of(List.of("tributary-" + p.name(), p.topic()),
+                List.of("tributary-" + p.name() + "-acks", p.acksTopic()))) {
+            lag += lag(groupAndTopic.get(0), groupAndTopic.get(1));
+        }
+        return lag;
+    }
+
+    private long lag(String group, String topic) throws Exception {
+        Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                .partitionsToOffsetAndMetadata().get(3, TimeUnit.SECONDS);
+        var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(3, TimeUnit.SECONDS).get(topic).partitions();
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        partitions.forEach(info -> latest.put(new TopicPartition(topic, info.partition()), OffsetSpec.latest()));
+        var ends = admin.listOffsets(latest).all().get(3, TimeUnit.SECONDS);
+        long lag = 0;
+        for (var end : ends.entrySet()) {
+            OffsetAndMetadata at = committed.get(end.getKey());
+            lag += Math.max(0, end.getValue().offset() - (at == null ? 0 : at.offset()));
+        }
+        return lag;
+    }
+
+    synchronized void close(@Observes ShutdownEvent event) {
+        if (admin != null) {
+            admin.close();
+        }
+    }
+}

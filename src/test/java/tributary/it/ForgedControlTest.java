@@ -1,0 +1,92 @@
+package tributary.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import tributary.spool.Spool;
+import tributary.spool.SpoolFiles;
+import tributary.testing.OutboxWriter;
+import tributary.testing.Servers;
+import tributary.testing.TributaryResource;
+
+/**
+ * Control records change outbox rows only when they are authentic: acks and dead letters anyone on the broker could
+ * write change nothing, and the standby's replay never decides a row's fate.
+ */
+@QuarkusTest
+@WithTestResource(TributaryResource.class)
+class ForgedControlTest {
+
+    private final Servers s = Servers.get();
+
+    private long row(String key, String status) throws Exception {
+        return Long.parseLong(OutboxWriter.query(s.source, "INSERT INTO tributary_outbox (aggregate, business_key, version, "
+                + "payload, status) VALUES ('orders', ?, 1, '{\"x\": 1}', ?) RETURNING id", key, status));
+    }
+
+    private String status(long id) throws Exception {
+        return OutboxWriter.query(s.source, "SELECT status FROM tributary_outbox WHERE id = ?", id);
+    }
+
+    private void send(String topic, String key, byte[] value, String idHeader, String reason) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, s.kafka.bootstrap());
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+            ProducerRecord<String, byte[]> r = new ProducerRecord<>(topic, key, value);
+            if (idHeader != null) {
+                r.headers().add("tributary-id", idHeader.getBytes());
+                r.headers().add("tributary-reason", reason.getBytes());
+                r.headers().add("tributary-tag", "k2:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".getBytes());
+            }
+            producer.send(r).get();
+        }
+    }
+
+    @Test
+    void forgedAcksAndDeadLettersChangeNoRow() throws Exception {
+        long enqueued = row("forged-1", "ENQUEUED");
+        long parked = row("forged-2", "PARKED");
+        // A raw id list, as acks once were, and a dead letter with a made-up tag, for rows that are still in flight.
+        send("tributary.orders.acks", "orders", ByteBuffer.allocate(16).putLong(enqueued).putLong(parked).array(), null, null);
+        send("tributary.orders.dlq", "forged-1", new byte[] { 1, 2, 3 }, Long.toString(enqueued), "forged");
+        send("tributary.orders.dlq", "forged-2", new byte[0], Long.toString(parked), "forged");
+        // A marker row after the forgeries: once it went through, the forgeries were consumed.
+        OutboxWriter.update(s.source, "INSERT INTO tributary_outbox (aggregate, business_key, version, payload) "
+                + "VALUES ('orders', 'forged-marker', 1, '[1]')");
+        await().atMost(Duration.ofSeconds(60)).until(() -> "DEAD".equals(OutboxWriter.query(s.source,
+                "SELECT status FROM tributary_outbox WHERE business_key = 'forged-marker'")));
+        Thread.sleep(2_000);
+        assertEquals("ENQUEUED", status(enqueued));
+        assertEquals("PARKED", status(parked));
+    }
+
+    @Test
+    void standbyReplayRejectsWithoutDeadLetteringARowThePrimaryHas() throws Exception {
+        long done = Long.parseLong(OutboxWriter.query(s.source, "INSERT INTO payments_outbox (aggregatetype, aggregateid, "
+                + "type, payload, status) VALUES ('payments', 'standby-poison', 'PaymentChanged', '{}', 'DONE') RETURNING id"));
+        Path dir = s.dir.resolve("spool").resolve("payments").resolve("standby");
+        Path segment = SpoolFiles.writeSegment(dir, 900_000_000L,
+                List.of(new Spool.Entry("standby-poison", done, new byte[] { 2, 2, 'k', '2', 0, 0, 0 })));
+        await().atMost(Duration.ofSeconds(60)).until(() -> !Files.exists(segment));
+        Thread.sleep(2_000);
+        assertEquals("DONE", OutboxWriter.query(s.source, "SELECT status FROM payments_outbox WHERE id = ?", done));
+        assertFalse(Files.exists(segment), "the standby segment was replayed and removed");
+    }
+}
