@@ -164,6 +164,13 @@ public interface TributaryConfig {
         @WithDefault("DELETE,DELETED")
         List<String> deleteValues();
 
+        /**
+         * Values of the operation column that mean upsert (case-insensitive). In the {@code tributary} layout a value
+         * that is neither an upsert nor a delete value makes the row DEAD; defaults to {@code UPSERT} there, and to
+         * "anything not a delete" in the {@code debezium} layout, whose column holds event types.
+         */
+        Optional<List<String>> upsertValues();
+
         /** Create the outbox table and its index when missing (demo and tests; production owns its DDL). */
         @WithDefault("false")
         boolean createTable();

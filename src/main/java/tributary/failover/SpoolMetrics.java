@@ -3,6 +3,7 @@ package tributary.failover;
 import java.io.IOException;
 import java.util.List;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.StartupEvent;
@@ -12,12 +13,21 @@ import tributary.pipeline.Pipeline;
 import tributary.pipeline.Pipelines;
 import tributary.spool.Spool;
 
-/** Spool backlog as metrics: bytes, sealed segments left for replay, and quarantined records, per spool. */
+/**
+ * Spool backlog as metrics: bytes, sealed segments left for replay, and quarantined records, per spool; and per
+ * pipeline the records the primary's version guard turned away.
+ */
 @ApplicationScoped
 public class SpoolMetrics {
 
     void register(@Observes StartupEvent event, Pipelines pipelines, MeterRegistry meters) {
         for (Pipeline p : pipelines.all()) {
+            FunctionCounter.builder("tributary.sync.older", p.primary(), w -> w.olderRecords())
+                    .description("Records not applied: the primary held a newer or equal version")
+                    .tag("pipeline", p.name()).register(meters);
+            FunctionCounter.builder("tributary.sync.conflicting", p.primary(), w -> w.conflictingRecords())
+                    .description("Records with the primary's version but another payload").tag("pipeline", p.name())
+                    .register(meters);
             for (String target : List.of(Pipeline.ENQUEUE, Pipeline.PRIMARY, Pipeline.STANDBY)) {
                 Spool spool = p.spool(target);
                 Gauge.builder("tributary.spool.bytes", spool, s -> measure(s::bytesOnDisk))

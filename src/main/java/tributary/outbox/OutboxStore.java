@@ -48,6 +48,7 @@ public class OutboxStore {
     private final String aggregate;
     private final String nodeId;
     private final Set<String> deleteValues;
+    private final Set<String> upsertValues;
     private final Duration ackTimeout;
 
     public OutboxStore(DataSource ds, OutboxTable table, String aggregate, String nodeId, List<String> deleteValues) {
@@ -56,7 +57,17 @@ public class OutboxStore {
 
     public OutboxStore(DataSource ds, OutboxTable table, String aggregate, String nodeId, List<String> deleteValues,
             Duration ackTimeout) {
+        this(ds, table, aggregate, nodeId, deleteValues, List.of(), ackTimeout);
+    }
+
+    /**
+     * @param upsertValues operation values that mean upsert; when empty, every value that is not a delete value is
+     *        an upsert (Debezium's layout, where the column holds an event type)
+     */
+    public OutboxStore(DataSource ds, OutboxTable table, String aggregate, String nodeId, List<String> deleteValues,
+            List<String> upsertValues, Duration ackTimeout) {
         this.ackTimeout = ackTimeout;
+        this.upsertValues = upsertValues.stream().map(v -> v.toUpperCase(Locale.ROOT)).collect(Collectors.toSet());
         this.ds = ds;
         this.sql = new OutboxSql(table, aggregate != null);
         this.aggregate = aggregate;
@@ -79,15 +90,25 @@ public class OutboxStore {
                     long version = rs.getLong(3);
                     Long versionOrNull = rs.wasNull() ? null : version;
                     String op = rs.getString(4);
-                    rows.add(new OutboxRecord(rs.getLong(1), rs.getString(2), versionOrNull,
-                            op != null && deleteValues.contains(op.toUpperCase(Locale.ROOT)), rs.getString(5),
-                            instant(rs.getTimestamp(6)), rs.getInt(7)));
+                    String normalized = op == null ? null : op.toUpperCase(Locale.ROOT);
+                    boolean delete = normalized != null && deleteValues.contains(normalized);
+                    rows.add(new OutboxRecord(rs.getLong(1), rs.getString(2), versionOrNull, delete, rs.getString(5),
+                            instant(rs.getTimestamp(6)), rs.getInt(7), delete ? null : operationProblem(op, normalized)));
                 }
             }
             // RETURNING has no order; publishing in id order keeps a key's versions in order on the topic.
             rows.sort(Comparator.comparingLong(OutboxRecord::id));
             return rows;
         }
+    }
+
+    private String operationProblem(String op, String normalized) {
+        if (upsertValues.isEmpty() || normalized != null && upsertValues.contains(normalized)) {
+            return null;
+        }
+        String shown = op == null ? "NULL" : "'" + Reasons.clean(op.length() > 64 ? op.substring(0, 64) + "…" : op) + "'";
+        return "operation " + shown + " is neither an upsert value " + new java.util.TreeSet<>(upsertValues)
+                + " nor a delete value " + new java.util.TreeSet<>(deleteValues);
     }
 
     public int markEnqueued(long[] ids) throws SQLException {

@@ -33,6 +33,14 @@ public final class Cleaner {
      *        tombstone was already purged, so it is refused as too late
      */
     public Cleaned clean(List<OutboxRecord> records, String pipeline, Duration tombstones) {
+        return clean(records, pipeline, tombstones, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param maxRecordBytes the largest record Kafka and the spool take: a bigger one is refused here, before it is
+     *        sealed, sent or spooled, instead of failing every retry
+     */
+    public Cleaned clean(List<OutboxRecord> records, String pipeline, Duration tombstones, int maxRecordBytes) {
         List<OutboxRecord> valid = new ArrayList<>(records.size());
         Map<Long, String> rejected = new LinkedHashMap<>();
         Instant limit = Instant.now().minus(tombstones);
@@ -40,6 +48,9 @@ public final class Cleaner {
             String reason = problem(r);
             if (reason == null && r.createdAt().isBefore(limit)) {
                 reason = tooLate(pipeline, tombstones);
+            }
+            if (reason == null) {
+                reason = tooLarge(r, maxRecordBytes);
             }
             if (reason == null) {
                 valid.add(r);
@@ -50,6 +61,23 @@ public final class Cleaner {
         return new Cleaned(valid, rejected);
     }
 
+    /** Bytes a sealed record adds besides its payload and key: envelope fields, seal header, IV, tag, headers. */
+    static final int RECORD_OVERHEAD = 256;
+
+    /** Why a record too large for Kafka is refused, or null. Counts exactly only when a cheap bound says it may be. */
+    static String tooLarge(OutboxRecord r, int maxRecordBytes) {
+        String payload = r.delete() || r.payload() == null ? "" : r.payload();
+        long bound = 3L * (payload.length() + r.key().length()) + RECORD_OVERHEAD;
+        if (bound <= maxRecordBytes) {
+            return null;
+        }
+        long size = (long) payload.getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+                + r.key().getBytes(java.nio.charset.StandardCharsets.UTF_8).length + RECORD_OVERHEAD;
+        return size <= maxRecordBytes ? null
+                : "record of " + size + " bytes is " + (size - maxRecordBytes) + " bytes over the limit of " + maxRecordBytes
+                        + " (tributary.kafka.max-record-bytes)";
+    }
+
     /** Why a record older than the tombstone retention is refused. */
     public static String tooLate(String pipeline, Duration tombstones) {
         return "too late: created longer ago than tributary.pipelines." + pipeline + ".retention.tombstones (" + tombstones
@@ -58,6 +86,9 @@ public final class Cleaner {
 
     /** The first rule the record breaks, or null. */
     public static String problem(OutboxRecord r) {
+        if (r.problem() != null) {
+            return r.problem();
+        }
         if (r.key() == null || r.key().isBlank()) {
             return "business key is missing";
         }

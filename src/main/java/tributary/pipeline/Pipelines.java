@@ -49,6 +49,7 @@ public class Pipelines {
         }
         try {
             config.pipelines().forEach((name, p) -> pipelines.put(name, build(name, p, datasources)));
+            checkTopicsAreOwnedOnce(pipelines.values());
         } catch (RuntimeException e) {
             releaseLock();
             throw e;
@@ -96,7 +97,9 @@ public class Pipelines {
         validateRetention(name, p);
         OutboxTable table = OutboxTable.of(p.source().table(), p.source().layout(), p.source().columns());
         OutboxStore outbox = new OutboxStore(datasources.get(p.source().datasource()), table,
-                p.source().aggregate().orElse(null), nodeId, p.source().deleteValues(), p.ackTimeout());
+                p.source().aggregate().orElse(null), nodeId, p.source().deleteValues(),
+                p.source().upsertValues().orElse(p.source().layout() == TributaryConfig.Layout.TRIBUTARY
+                        ? java.util.List.of("UPSERT") : java.util.List.of()), p.ackTimeout());
         boolean create = p.target().createTable();
         TargetWriter primary = new TargetWriter(datasources.get(p.target().datasource()), new TargetSql(p.target().table()),
                 create);
@@ -105,6 +108,23 @@ public class Pipelines {
         PollPacer pacer = new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize());
         return new Pipeline(name, p, outbox, primary, standby, pacer, spool(name, Pipeline.ENQUEUE),
                 spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true));
+    }
+
+    /**
+     * Each topic (data, acks, dlq) belongs to one pipeline: two pipelines on one topic would consume each other's
+     * records and acks.
+     */
+    static void checkTopicsAreOwnedOnce(Collection<Pipeline> all) {
+        Map<String, String> owners = new TreeMap<>();
+        for (Pipeline p : all) {
+            for (String topic : java.util.List.of(p.topic(), p.acksTopic(), p.dlqTopic())) {
+                String other = owners.putIfAbsent(topic, p.name());
+                if (other != null) {
+                    throw new IllegalArgumentException("tributary.pipelines." + p.name() + ".topic: topic '" + topic
+                            + "' is already used by pipeline '" + other + "'; every pipeline needs topics of its own");
+                }
+            }
+        }
     }
 
     /**

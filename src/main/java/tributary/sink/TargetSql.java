@@ -53,9 +53,25 @@ public final class TargetSql {
                 + "synced_at = EXCLUDED.synced_at WHERE cur.version < EXCLUDED.version";
     }
 
-    /** One bounded batch of expired tombstones. Binds: ageSeconds, limit. */
+    /**
+     * Of a batch's keys and versions, those the target holds at the same version with another payload: the same
+     * version written twice with different data, which the version guard cannot tell apart. Binds: keys text[],
+     * versions bigint[], payloads text[].
+     */
+    public String sameVersionOtherPayload() {
+        return "SELECT count(*) FROM unnest(CAST(? AS text[]), CAST(? AS bigint[]), CAST(? AS text[])) AS u(k, v, p) "
+                + "JOIN " + table + " cur ON cur.business_key = u.k WHERE cur.version = u.v "
+                + "AND cur.payload IS DISTINCT FROM CAST(u.p AS jsonb)";
+    }
+
+    /**
+     * One bounded batch of expired tombstones. The outer statement repeats the predicate and locked rows are
+     * skipped, so a key re-created while the purge runs keeps its new live row. Binds: ageSeconds, limit,
+     * ageSeconds.
+     */
     public String purgeTombstones() {
+        String expired = "deleted AND synced_at < now() - make_interval(secs => ?)";
         return "DELETE FROM " + table + " WHERE business_key IN (SELECT business_key FROM " + table
-                + " WHERE deleted AND synced_at < now() - make_interval(secs => ?) LIMIT ?)";
+                + " WHERE " + expired + " LIMIT ? FOR UPDATE SKIP LOCKED) AND " + expired;
     }
 }

@@ -8,12 +8,19 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 import javax.sql.DataSource;
+
+import org.jboss.logging.Logger;
 
 /** Writes opened records into one target table: one transaction per batch, version-guarded, tombstones kept. */
 public class TargetWriter {
 
+    private static final Logger LOG = Logger.getLogger(TargetWriter.class);
+
+    private final AtomicLong older = new AtomicLong();
+    private final AtomicLong conflicting = new AtomicLong();
     private final DataSource ds;
     private final TargetSql sql;
     private final boolean create;
@@ -74,6 +81,9 @@ public class TargetWriter {
                 ps.setArray(4, c.createArrayOf("boolean", deleted));
                 ps.setArray(5, c.createArrayOf("bigint", created));
                 int changed = ps.executeUpdate();
+                if (changed < n) {
+                    notApplied(c, n - changed, keys, versions, payloads);
+                }
                 c.commit();
                 return changed;
             } catch (SQLException | RuntimeException e) {
@@ -83,6 +93,38 @@ public class TargetWriter {
                 c.setAutoCommit(true);
             }
         }
+    }
+
+    /**
+     * Records the version guard turned away: counted, and those whose version equals the target's with another
+     * payload reported (counts only: payloads are business data).
+     */
+    private void notApplied(Connection c, int rejected, String[] keys, Long[] versions, String[] payloads)
+            throws SQLException {
+        older.addAndGet(rejected);
+        try (PreparedStatement ps = c.prepareStatement(sql.sameVersionOtherPayload())) {
+            ps.setArray(1, c.createArrayOf("text", keys));
+            ps.setArray(2, c.createArrayOf("bigint", versions));
+            ps.setArray(3, c.createArrayOf("text", payloads));
+            try (var rs = ps.executeQuery()) {
+                long same = rs.next() ? rs.getLong(1) : 0;
+                if (same > 0) {
+                    conflicting.addAndGet(same);
+                    LOG.warnf("%s: %d record(s) carried a version the target already holds with a different payload; "
+                            + "the target kept its row (versions must change with the data)", sql.table(), same);
+                }
+            }
+        }
+    }
+
+    /** Records not applied because the target already held a newer or equal version. */
+    public long olderRecords() {
+        return older.get();
+    }
+
+    /** Of those, records whose version equalled the target's while the payload differed. */
+    public long conflictingRecords() {
+        return conflicting.get();
     }
 
     /** The newest version per key, in key order; a delete wins a tie with an upsert of the same version. */
@@ -112,6 +154,7 @@ public class TargetWriter {
             do {
                 ps.setDouble(1, age.toMillis() / 1000.0);
                 ps.setInt(2, batch);
+                ps.setDouble(3, age.toMillis() / 1000.0);
                 deleted = ps.executeUpdate();
                 total += deleted;
             } while (deleted == batch);

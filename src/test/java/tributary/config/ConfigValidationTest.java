@@ -30,6 +30,12 @@ class ConfigValidationTest {
         c.put("tributary.pipelines.orders.source.datasource", "src");
         c.put("tributary.pipelines.orders.target.datasource", "dst");
         c.put("tributary.pipelines.orders.target.table", "orders");
+        try {
+            // A spool of its own per build: a process holds its spool directory locked.
+            c.put("tributary.spool.dir", java.nio.file.Files.createTempDirectory("config-test-spool").toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         return c;
     }
 
@@ -65,6 +71,18 @@ class ConfigValidationTest {
     }
 
     @Test
+    void aSecondProcessOnTheSameSpoolFailsNamingTheDirectoryAndTheHolder() {
+        Map<String, String> c = valid();
+        c.put("tributary.node-id", "replica-a");
+        Pipelines first = pipelines(c);
+        c.put("tributary.node-id", "replica-b");
+        String message = assertThrows(Exception.class, () -> pipelines(c)).getMessage();
+        assertTrue(message.contains(c.get("tributary.spool.dir")) && message.contains("in use by another process")
+                && message.contains("node replica-a"), message);
+        assertEquals("tributary.orders", first.get("orders").topic());
+    }
+
+    @Test
     void mistakesNameWhatIsWrong() {
         assertTrue(failure("tributary.pipelines.orders.source.datasource", "nope").contains("datasource 'nope'"));
         assertTrue(failure("tributary.pipelines.orders.target.table", "orders;drop").contains("orders;drop"));
@@ -73,6 +91,17 @@ class ConfigValidationTest {
         assertTrue(failure("tributary.pipelines.orders.batch-size", "0").contains("batch-size"));
         assertTrue(failure("tributary.pipelines.orders.source.layout", "kafka-connect").contains("layout"));
         assertTrue(failure("tributary.kafka.brokers", null).contains("tributary.kafka.brokers"));
+        String retention = failure("tributary.pipelines.orders.retention.tombstones", "1d");
+        assertTrue(retention.contains("tributary.pipelines.orders.retention.tombstones (PT24H) must be longer than "
+                + "tributary.pipelines.orders.retention.dead (PT720H)"), retention);
+        assertTrue(failure("tributary.pipelines.orders.ack-timeout", "40d").contains("ack-timeout"));
+        Map<String, String> shared = valid();
+        shared.put("tributary.pipelines.refunds.source.datasource", "src");
+        shared.put("tributary.pipelines.refunds.target.datasource", "dst");
+        shared.put("tributary.pipelines.refunds.target.table", "refunds");
+        shared.put("tributary.pipelines.refunds.topic", "tributary.orders");
+        String sharedTopic = assertThrows(Exception.class, () -> pipelines(shared)).getMessage();
+        assertTrue(sharedTopic.contains("tributary.pipelines.refunds.topic") && sharedTopic.contains("'orders'"), sharedTopic);
         Map<String, String> badName = valid();
         badName.put("tributary.pipelines.Bad_Name.source.datasource", "src");
         badName.put("tributary.pipelines.Bad_Name.target.datasource", "dst");

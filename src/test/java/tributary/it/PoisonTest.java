@@ -95,6 +95,12 @@ class PoisonTest {
         OutboxWriter.update(s.source, "INSERT INTO tributary_outbox (aggregate, business_key, version, operation, payload) "
                 + "SELECT 'orders', 'clean-' || g, 1, 'UPSERT', CASE WHEN g % 100 = 0 THEN NULL WHEN g % 100 = 50 "
                 + "THEN '[1, 2]'::jsonb ELSE jsonb_build_object('g', g) END FROM generate_series(1, 1000) g");
+        // An operation that is neither an upsert nor a delete, and a NULL version, are DEAD with their reasons.
+        OutboxWriter.update(s.source, "INSERT INTO tributary_outbox (aggregate, business_key, version, operation, payload) "
+                + "VALUES ('orders', 'badop-merge', 1, 'MERGE', '{}')");
+        OutboxWriter.update(s.source, "ALTER TABLE tributary_outbox ALTER COLUMN version DROP NOT NULL");
+        OutboxWriter.update(s.source, "INSERT INTO tributary_outbox (aggregate, business_key, version, operation, payload) "
+                + "VALUES ('orders', 'badop-noversion', NULL, 'DELETE', NULL)");
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals("980", OutboxWriter.query(s.primary,
                 "SELECT count(*) FROM orders_live WHERE business_key LIKE 'clean-%'")));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -107,5 +113,13 @@ class PoisonTest {
                 "SELECT last_error FROM tributary_outbox WHERE business_key = 'clean-100'"));
         assertEquals("payload is not a JSON object", OutboxWriter.query(s.source,
                 "SELECT last_error FROM tributary_outbox WHERE business_key = 'clean-50'"));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertEquals("DEAD: operation 'MERGE' is neither an upsert value [UPSERT] nor a delete value [DELETE, DELETED]",
+                    OutboxWriter.query(s.source, "SELECT status || ': ' || last_error FROM tributary_outbox "
+                            + "WHERE business_key = 'badop-merge'"));
+            assertEquals("DEAD: version is missing", OutboxWriter.query(s.source, "SELECT status || ': ' || last_error "
+                    + "FROM tributary_outbox WHERE business_key = 'badop-noversion'"));
+        });
+        assertEquals("0", OutboxWriter.query(s.primary, "SELECT count(*) FROM orders WHERE business_key LIKE 'badop-merge'"));
     }
 }

@@ -20,6 +20,17 @@ class CleanerTest {
     }
 
     @Test
+    void aRecordTooLargeForKafkaIsRefusedWithItsSize() {
+        String big = "{\"x\": \"" + "a".repeat(2_000) + "\"}";
+        Cleaner.Cleaned cleaned = new Cleaner().clean(List.of(row(1, "a", 1L, false, big), row(2, "b", 1L, false, "{}"),
+                row(3, "c", 2L, true, big)), "orders", Duration.ofDays(1), 1_000);
+        assertEquals(List.of(2L, 3L), cleaned.valid().stream().map(OutboxRecord::id).toList(), "a delete carries no payload");
+        String reason = cleaned.rejected().get(1L);
+        assertTrue(reason.matches("record of \\d+ bytes is \\d+ bytes over the limit of 1000 "
+                + "\\(tributary.kafka.max-record-bytes\\)"), reason);
+    }
+
+    @Test
     void keepsValidRecordsAndRejectsTheRestWithReasons() {
         Cleaner.Cleaned cleaned = new Cleaner().clean(List.of(
                 row(1, "a", 1L, false, "{\"x\": 1}"),

@@ -2,11 +2,16 @@ package tributary.sink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -94,6 +99,42 @@ class TombstoneTest {
         assertEquals(null, state("purge-old-2"));
         assertEquals("2:true:-", state("purge-new"), "a young tombstone stays");
         assertEquals("2:false:{\"v\": 2}", state("purge-live"), "live rows are never purged, however old");
+    }
+
+    @Test
+    void aKeyReCreatedWhileThePurgeRunsKeepsItsLiveRow() throws Exception {
+        writer.write(List.of(delete("purge-race", 2)));
+        OutboxWriter.update(Servers.get().primary,
+                "UPDATE tomb_test SET synced_at = now() - interval '8 days' WHERE business_key = 'purge-race'");
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try (Connection sync = Db.of(Servers.get().primary).getConnection()) {
+            // The sink re-creates the key (a newer upsert) in a transaction still open while the purge runs.
+            sync.setAutoCommit(false);
+            try (var st = sync.prepareStatement("UPDATE tomb_test SET version = 3, deleted = false, "
+                    + "payload = '{\"v\": 3}', synced_at = clock_timestamp() WHERE business_key = 'purge-race'")) {
+                st.executeUpdate();
+            }
+            Future<Long> purge = pool.submit(() -> writer.purgeTombstones(Duration.ofDays(7), 10));
+            Thread.sleep(500);
+            sync.commit();
+            purge.get(10, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals("3:false:{\"v\": 3}", state("purge-race"), "the purge must not take the re-created row");
+    }
+
+    @Test
+    void olderAndConflictingVersionsAreCountedNotApplied() throws SQLException {
+        TargetWriter counted = new TargetWriter(Db.of(Servers.get().primary), new TargetSql("tomb_test"));
+        counted.write(List.of(upsert("stale-1", 5)));
+        counted.write(List.of(upsert("stale-1", 4), upsert("stale-2", 1)));
+        assertEquals(1, counted.olderRecords());
+        assertEquals(0, counted.conflictingRecords());
+        counted.write(List.of(new SyncRecord("stale-1", new Envelope(5, 5, false, Instant.now(), "{\"other\": 1}"))));
+        assertEquals(2, counted.olderRecords());
+        assertEquals(1, counted.conflictingRecords(), "same version, other payload");
+        assertEquals("5:false:{\"v\": 5}", state("stale-1"));
     }
 
     private static List<List<Integer>> permutations(List<Integer> items) {

@@ -55,6 +55,37 @@ class SpoolTest {
     }
 
     @Test
+    void aSegmentWhoseSealingFailedIsSealedOnTheNextTick() throws Exception {
+        Spool spool = new Spool(dir, 1 << 20, 1 << 20, Duration.ZERO);
+        spool.append(entries(0, 2));
+        // Something in the way of the rename: sealing fails.
+        Path blocker = dir.resolve(String.format("seg-%020d.seg", 1));
+        Files.createDirectories(blocker.resolve("in-the-way"));
+        assertThrows(java.io.IOException.class, spool::sealIfAged);
+        assertEquals(1, spool.unsealed().size(), "kept on the list, not forgotten until a restart");
+        Files.delete(blocker.resolve("in-the-way"));
+        Files.delete(blocker);
+        spool.sealIfAged();
+        assertEquals(List.of(), spool.unsealed());
+        assertEquals(1, spool.segments().size());
+        assertEquals(List.of(0L, 1L), spool.read(spool.segments().get(0)).stream().map(Spool.Entry::outboxId).toList());
+    }
+
+    @Test
+    void filesAreOwnerOnlyAndCloseSealsTheOpenSegment() throws Exception {
+        Spool spool = new Spool(dir.resolve("pipeline").resolve("enqueue"), 1 << 20, 1 << 20, Duration.ofHours(1));
+        spool.append(entries(0, 1));
+        try (var files = Files.list(spool.dir())) {
+            Path open = files.filter(p -> p.toString().endsWith(".open")).findFirst().orElseThrow();
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(open)));
+        }
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(spool.dir())));
+        spool.close();
+        assertEquals(1, spool.segments().size(), "sealed at shutdown");
+    }
+
+    @Test
     void agedSegmentsAreSealedForReplay() throws Exception {
         Spool spool = new Spool(dir, 1 << 20, 1 << 20, Duration.ZERO);
         spool.append(entries(0, 2));
