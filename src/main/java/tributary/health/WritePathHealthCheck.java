@@ -11,13 +11,15 @@ import org.eclipse.microprofile.health.Readiness;
 import jakarta.enterprise.context.ApplicationScoped;
 import tributary.config.TributaryConfig;
 import tributary.failover.TargetHealth;
+import tributary.kafka.KafkaErrors;
 import tributary.pipeline.Pipeline;
 import tributary.pipeline.Pipelines;
 import tributary.spool.Spool;
 
 /**
- * Readiness: Tributary can accept work while Kafka takes writes or every enqueue spool can. The data shows each
- * target's state (UP, DOWN, RECOVERING) and each spool's backlog.
+ * Readiness: Tributary can accept work while Kafka takes writes or every enqueue spool can, unless the broker
+ * refused the credentials. The data shows each target's state (UP, DOWN, RECOVERING), Kafka's last error, and each
+ * spool's backlog.
  */
 @Readiness
 @ApplicationScoped
@@ -36,7 +38,11 @@ public class WritePathHealthCheck implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("tributary-write-path");
-        response.withData("target.kafka", health.status(Pipeline.KAFKA).state().name());
+        TargetHealth.Status kafka = health.status(Pipeline.KAFKA);
+        response.withData("target.kafka", kafka.state().name());
+        if (kafka.lastError() != null) {
+            response.withData("target.kafka.error", kafka.lastError());
+        }
         boolean spoolsWritable = true;
         for (Pipeline p : pipelines.all()) {
             response.withData("target." + p.primaryName(), health.status(p.primaryName()).state().name());
@@ -44,7 +50,10 @@ public class WritePathHealthCheck implements HealthCheck {
             spoolsWritable &= spool(response, p.name() + ".spool.enqueue", p.enqueueSpool());
             spool(response, p.name() + ".spool.primary", p.primarySpool());
         }
-        return response.status(health.isUp(Pipeline.KAFKA) || spoolsWritable).build();
+        // A broker that refuses the credentials will not take the spool either: not ready, so a rollout with
+        // wrong credentials stops instead of spooling until the disk is full.
+        boolean refused = KafkaErrors.isRefusal(kafka.lastError());
+        return response.status(health.isUp(Pipeline.KAFKA) || spoolsWritable && !refused).build();
     }
 
     private boolean spool(HealthCheckResponseBuilder response, String name, Spool spool) {

@@ -18,6 +18,7 @@ import tributary.crypto.Envelope;
 import tributary.crypto.RecordCipher;
 import tributary.failover.Failures;
 import tributary.failover.TargetHealth;
+import tributary.kafka.KafkaErrors;
 import tributary.outbox.OutboxRecord;
 import tributary.spool.Spool;
 
@@ -146,12 +147,13 @@ public class CollectStage {
         }
         Pipeline p = pipelines.get(pipeline);
         // Spool only what Kafka could not take for now; a record Kafka rejects for good (too large) stays FAILED
-        // in the source, where it becomes DEAD after its attempts, instead of circling in the spool.
-        if (sealed != null && kafkaFailure(cause) && Failures.isTransient(cause)) {
+        // in the source, where it becomes DEAD after its attempts, instead of circling in the spool. A broker that
+        // refuses the credentials refuses every record: that is Kafka unusable, not the records.
+        if (sealed != null && kafkaFailure(cause) && (Failures.isTransient(cause) || KafkaErrors.refused(cause))) {
             if (!metadataMiss(cause)) {
                 // A producer without topic metadata (just started) fails its first send at once; the probe, not
                 // that failure, decides whether Kafka is really away.
-                health.failed(Pipeline.KAFKA, cause);
+                health.failed(Pipeline.KAFKA, KafkaErrors.describe(cause));
             }
             try {
                 spool(pipeline, ids, sealed);
