@@ -85,6 +85,26 @@ public interface TributaryConfig {
         /** Longest wait of the sync consumer before it hands a partial batch to the sink. */
         @WithDefault("5")
         int batchWaitMs();
+
+        /**
+         * How long start-up waits for the pipeline topics to have leaders before collecting starts; a Kafka that is
+         * down meanwhile delays start-up by at most this, then the spool takes over. {@code 0} skips the check.
+         */
+        @WithDefault("30s")
+        Duration topicWait();
+
+        /**
+         * Kafka client settings passed to every producer, consumer and admin client, e.g. {@code security.protocol},
+         * {@code sasl.jaas.config}, {@code ssl.truststore.location}. Values may be secrets: never logged.
+         */
+        Map<String, String> client();
+
+        /**
+         * Largest record collect hands Kafka or the spool (sealed payload, key and headers); a bigger row is DEAD at
+         * once. Must stay below the producer's {@code max.request.size} (1048576 unless set under client.*).
+         */
+        @WithDefault("1000000")
+        int maxRecordBytes();
     }
 
     interface Crypto {

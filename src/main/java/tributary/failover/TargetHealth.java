@@ -44,9 +44,14 @@ public final class TargetHealth {
 
     /** A write or probe failed: out of the write path at once. */
     public void failed(String target, Throwable cause) {
-        Status before = targets.put(target, new Status(State.DOWN, 0, String.valueOf(cause), Instant.now()));
+        failed(target, String.valueOf(cause));
+    }
+
+    /** A write or probe failed for the given reason (shown in health; never a credential). */
+    public void failed(String target, String reason) {
+        Status before = targets.put(target, new Status(State.DOWN, 0, reason, Instant.now()));
         if (before == null || before.state() != State.DOWN) {
-            LOG.warnf("target %s is DOWN: %s", target, cause);
+            LOG.warnf("target %s is DOWN: %s", target, reason);
         }
     }
 

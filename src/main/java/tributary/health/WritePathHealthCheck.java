@@ -12,14 +12,15 @@ import jakarta.enterprise.context.ApplicationScoped;
 import tributary.config.TributaryConfig;
 import tributary.crypto.MissingKeys;
 import tributary.failover.TargetHealth;
+import tributary.kafka.KafkaErrors;
 import tributary.pipeline.Pipeline;
 import tributary.pipeline.Pipelines;
 import tributary.spool.Spool;
 
 /**
  * Readiness: Tributary can accept work while Kafka takes writes or every enqueue spool can, and while it holds
- * every key its records are sealed with. The data shows each target's state (UP, DOWN, RECOVERING) with its last
- * error, each spool's backlog, why collect is paused, and the key ids records named that this replica lacks.
+ * every key its records are sealed with, unless the broker refused the credentials. The data shows each target's state (UP, DOWN, RECOVERING) with its last
+ * error, Kafka's last error, each spool's backlog, why collect is paused, and the key ids records named that this replica lacks.
  */
 @Readiness
 @ApplicationScoped
@@ -40,7 +41,11 @@ public class WritePathHealthCheck implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("tributary-write-path");
-        response.withData("target.kafka", health.status(Pipeline.KAFKA).state().name());
+        TargetHealth.Status kafka = health.status(Pipeline.KAFKA);
+        response.withData("target.kafka", kafka.state().name());
+        if (kafka.lastError() != null) {
+            response.withData("target.kafka.error", kafka.lastError());
+        }
         boolean spoolsWritable = true;
         for (Pipeline p : pipelines.all()) {
             response.withData("target." + p.primaryName(), health.status(p.primaryName()).state().name());
@@ -61,7 +66,10 @@ public class WritePathHealthCheck implements HealthCheck {
             response.withData("crypto.action", "records are sealed with key ids this replica does not hold: add them "
                     + "under tributary.crypto.keys; the records wait in Kafka or the spool, nothing is dead-lettered");
         }
-        return response.status((health.isUp(Pipeline.KAFKA) || spoolsWritable) && keys).build();
+        // A broker that refuses the credentials will not take the spool either: not ready, so a rollout with
+        // wrong credentials stops instead of spooling until the disk is full.
+        boolean refused = KafkaErrors.isRefusal(kafka.lastError());
+        return response.status((health.isUp(Pipeline.KAFKA) || spoolsWritable && !refused) && keys).build();
     }
 
     private boolean spool(HealthCheckResponseBuilder response, String name, Spool spool) {

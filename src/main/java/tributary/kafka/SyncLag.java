@@ -14,7 +14,6 @@ import org.apache.kafka.common.TopicPartition;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import tributary.config.TributaryConfig;
 import tributary.pipeline.Pipeline;
 
 /**
@@ -24,21 +23,20 @@ import tributary.pipeline.Pipeline;
 @ApplicationScoped
 public class SyncLag {
 
-    private final TributaryConfig config;
+    private final KafkaClients clients;
     private Admin admin;
 
-    public SyncLag(TributaryConfig config) {
-        this.config = config;
+    public SyncLag(KafkaClients clients) {
+        this.clients = clients;
     }
 
     /** Records not yet consumed by the sync and ack groups of the pipeline; throws when Kafka does not answer. */
     public synchronized long behind(Pipeline p) throws Exception {
         if (admin == null) {
-            Map<String, Object> props = new HashMap<>();
-            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().brokers());
-            props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
-            props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
-            admin = Admin.create(props);
+            Map<String, Object> own = new HashMap<>();
+            own.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000);
+            own.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
+            admin = Admin.create(clients.admin(own));
         }
         long lag = 0;
         for (List<String> groupAndTopic : List.of(List.of("tributary-" + p.name(), p.topic()),

@@ -18,6 +18,7 @@ import tributary.crypto.Envelope;
 import tributary.crypto.RecordCipher;
 import tributary.failover.Failures;
 import tributary.failover.TargetHealth;
+import tributary.kafka.KafkaErrors;
 import tributary.outbox.OutboxRecord;
 import tributary.spool.Spool;
 
@@ -35,9 +36,11 @@ public class CollectStage {
     private final Cleaner cleaner = new Cleaner();
     private final TargetHealth health;
     private final DeadRows deadRows;
+    private final int maxRecordBytes;
 
     public CollectStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel, TargetHealth health,
-            DeadRows deadRows) {
+            DeadRows deadRows, tributary.config.TributaryConfig config) {
+        this.maxRecordBytes = config.kafka().maxRecordBytes();
         this.pipelines = pipelines;
         this.cipher = cipher;
         this.camel = camel;
@@ -76,7 +79,7 @@ public class CollectStage {
     public List<OutboxRecord> clean(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, List<OutboxRecord> rows)
             throws SQLException {
         Pipeline p = pipelines.get(pipeline);
-        Cleaner.Cleaned cleaned = cleaner.clean(rows, pipeline, p.config().retention().tombstones());
+        Cleaner.Cleaned cleaned = cleaner.clean(rows, pipeline, p.config().retention().tombstones(), maxRecordBytes);
         if (!cleaned.rejected().isEmpty()) {
             deadRows.add(pipeline, p.outbox().markDead(cleaned.rejected()));
             LOG.warnf("pipeline %s: %d record(s) rejected by clean rules and marked DEAD, e.g. id %d: %s", pipeline,
@@ -197,7 +200,7 @@ public class CollectStage {
         // A producer without topic metadata (just started) fails its first send at once; that send fetches the
         // metadata, so the rows are simply claimed again, not spooled, and Kafka is not taken out for it.
         if (kafka && !metadataMiss(cause)) {
-            health.failed(Pipeline.KAFKA, cause);
+            health.failed(Pipeline.KAFKA, KafkaErrors.describe(cause));
             if (sealed != null) {
                 try {
                     spool(pipeline, ids, sealed);

@@ -8,7 +8,7 @@ import org.jboss.logging.Logger;
 import jakarta.enterprise.context.ApplicationScoped;
 import tributary.kafka.Topics;
 
-/** Creates configured tables and missing topics once, before the first route starts. */
+/** Creates configured tables and the pipeline topics (awaiting their leaders) once, before the first route starts. */
 @ApplicationScoped
 public class Preparation {
 
@@ -33,6 +33,6 @@ public class Preparation {
             // A database that is down at start-up must not keep Tributary down: writes retry until it is back.
             LOG.warnf("could not create configured tables now: %s", e.getMessage());
         }
-        topics.createMissing();
+        topics.prepare();
     }
 }

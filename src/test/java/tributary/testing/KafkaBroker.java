@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -17,21 +19,49 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 
 /**
- * A real single-node KRaft Kafka broker in a child JVM. {@link #kill()} and {@link #start()} simulate an outage on
- * the same log directory and port.
+ * A real single-node KRaft Kafka broker in a child JVM, PLAINTEXT or with a SASL/PLAIN client listener.
+ * {@link #kill()} and {@link #start()} simulate an outage on the same log directory and port.
  */
 public final class KafkaBroker implements AutoCloseable {
+
+    /** The user a SASL broker authenticates itself as between brokers (and in {@link #awaitReady}). */
+    public static final String ADMIN_USER = "admin";
+    private static final String ADMIN_PASSWORD = "admin-secret";
 
     private final Path dir;
     private final int port;
     private final int controllerPort;
+    /** SASL/PLAIN users and passwords; empty for a PLAINTEXT broker. */
+    private final Map<String, String> users;
     private Process process;
 
     public KafkaBroker(Path dir) {
+        this(dir, Map.of());
+    }
+
+    private KafkaBroker(Path dir, Map<String, String> users) {
         this.dir = dir;
         this.port = Ports.free();
         this.controllerPort = Ports.free();
+        this.users = users;
         writeConfigAndFormat();
+    }
+
+    /**
+     * A broker whose client listener is SASL_PLAINTEXT with the PLAIN mechanism and knows {@code users} (name to
+     * password) besides its own admin user. The controller listener stays PLAINTEXT.
+     */
+    public static KafkaBroker saslPlain(Path dir, Map<String, String> users) {
+        Map<String, String> all = new TreeMap<>(users);
+        all.put(ADMIN_USER, ADMIN_PASSWORD);
+        return new KafkaBroker(dir, all);
+    }
+
+    /** Client settings to authenticate with SASL/PLAIN as {@code user}. */
+    public static Map<String, String> saslClient(String user, String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN", "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user + "\" password=\""
+                        + password + "\";");
     }
 
     public String bootstrap() {
@@ -46,15 +76,13 @@ public final class KafkaBroker implements AutoCloseable {
         try {
             Files.createDirectories(dir.resolve("logs"));
             try (Writer w = Files.newBufferedWriter(config())) {
+                w.write(String.join("\n", listenerConfig()));
                 w.write(String.join("\n",
+                        "",
                         "process.roles=broker,controller",
                         "node.id=1",
                         "controller.quorum.voters=1@127.0.0.1:" + controllerPort,
-                        "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                        "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
                         "controller.listener.names=CONTROLLER",
-                        "inter.broker.listener.name=PLAINTEXT",
-                        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
                         "log.dirs=" + dir.resolve("logs"),
                         "num.partitions=3",
                         "offsets.topic.replication.factor=1",
@@ -71,6 +99,35 @@ public final class KafkaBroker implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The client listener: PLAINTEXT, or SASL_PLAINTEXT/PLAIN with the brokers' own user between brokers. */
+    private List<String> listenerConfig() {
+        String protocol = users.isEmpty() ? "PLAINTEXT" : "SASL_PLAINTEXT";
+        List<String> lines = new ArrayList<>(List.of(
+                "listeners=" + protocol + "://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                "advertised.listeners=" + protocol + "://127.0.0.1:" + port,
+                "inter.broker.listener.name=" + protocol,
+                "listener.security.protocol.map=" + protocol + ":" + protocol + ",CONTROLLER:PLAINTEXT"));
+        if (!users.isEmpty()) {
+            StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                    + ADMIN_USER + "\" password=\"" + ADMIN_PASSWORD + "\"");
+            users.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"").append(password).append('"'));
+            lines.add("listener.name.sasl_plaintext.plain.sasl.jaas.config=" + jaas + ";");
+            lines.add("sasl.enabled.mechanisms=PLAIN");
+            lines.add("sasl.mechanism.inter.broker.protocol=PLAIN");
+        }
+        return lines;
+    }
+
+    /** Admin client settings for this broker, authenticated as its admin user when it is a SASL broker. */
+    public Map<String, Object> adminConfig() {
+        Map<String, Object> props = new HashMap<>();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        if (!users.isEmpty()) {
+            props.putAll(saslClient(ADMIN_USER, ADMIN_PASSWORD));
+        }
+        return props;
     }
 
     private static void run(List<String> mainAndArgs, Path log) throws IOException {
@@ -109,8 +166,9 @@ public final class KafkaBroker implements AutoCloseable {
 
     private void awaitReady(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        Map<String, Object> props = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
+        Map<String, Object> props = adminConfig();
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("Kafka broker exited; see " + dir.resolve("broker.log"));
