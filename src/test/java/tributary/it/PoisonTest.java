@@ -2,6 +2,7 @@ package tributary.it;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -121,5 +122,32 @@ class PoisonTest {
                     + "FROM tributary_outbox WHERE business_key = 'badop-noversion'"));
         });
         assertEquals("0", OutboxWriter.query(s.primary, "SELECT count(*) FROM orders WHERE business_key LIKE 'badop-merge'"));
+    }
+
+    @Test
+    void aRecordTheTargetRejectsIsDeadWithItsSqlStateAndNoPayloadInTheReason() throws Exception {
+        OutboxWriter.update(s.source, "INSERT INTO tributary_outbox (aggregate, business_key, version, payload) "
+                + "VALUES ('orders', 'check-first', 1, '{}')");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> "1".equals(OutboxWriter.query(s.primary,
+                "SELECT count(*) FROM orders WHERE business_key = 'check-first'")));
+        // The analytics side forbids negative amounts: SQLState 23514 for that record only.
+        OutboxWriter.update(s.primary, "ALTER TABLE orders ADD CONSTRAINT orders_amount_not_negative CHECK "
+                + "(deleted OR payload->>'amount' IS NULL OR (payload->>'amount')::numeric >= 0) NOT VALID");
+        try {
+            OutboxWriter.update(s.source, "INSERT INTO tributary_outbox (aggregate, business_key, version, payload) "
+                    + "SELECT 'orders', 'check-' || g, 1, jsonb_build_object('amount', CASE WHEN g = 7 THEN -1 ELSE g END, "
+                    + "'note', 'MARKER-7f3a-' || g) FROM generate_series(1, 20) g");
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                assertEquals("19", OutboxWriter.query(s.primary, "SELECT count(*) FROM orders_live WHERE business_key ~ '^check-[0-9]+$'"));
+                assertEquals("DEAD: rejected by the target: SQLState 23514 (PSQLException)", status(Long.parseLong(
+                        OutboxWriter.query(s.source, "SELECT id FROM tributary_outbox WHERE business_key = 'check-7'"))));
+            });
+            List<TopicReader.Record> dlq = TopicReader.readAll(s.kafka.bootstrap(), "tributary.orders.dlq", Duration.ofSeconds(3));
+            TopicReader.Record letter = dlq.stream().filter(r -> "check-7".equals(r.key())).findFirst().orElseThrow();
+            assertFalse(letter.headers().values().stream().anyMatch(v -> v.contains("MARKER")), letter.headers().toString());
+            assertEquals("0", OutboxWriter.query(s.source, "SELECT count(*) FROM tributary_outbox WHERE last_error LIKE '%MARKER%'"));
+        } finally {
+            OutboxWriter.update(s.primary, "ALTER TABLE orders DROP CONSTRAINT orders_amount_not_negative");
+        }
     }
 }
