@@ -34,7 +34,9 @@ public class SyncRoute extends RouteBuilder {
 
         routeTemplate(TEMPLATE)
                 .templateParameter("pipeline").templateParameter("topic").templateParameter("batch")
+                .templateParameter("batchBytes")
                 .from("kafka:{{topic}}?groupId=tributary-{{pipeline}}&maxPollRecords={{batch}}"
+                        + "&fetchMaxBytes={{batchBytes}}&maxPartitionFetchBytes={{batchBytes}}"
                         + "&consumersCount={{tributary.kafka.consumers:1}}" + KafkaUris.BATCH_CONSUMER)
                 .routeConfigurationId(ErrorHandling.BATCH)
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
@@ -56,7 +58,8 @@ public class SyncRoute extends RouteBuilder {
             templatedRoute(TEMPLATE).routeId(TEMPLATE + "-" + p.name())
                     .parameter("pipeline", p.name())
                     .parameter("topic", p.topic())
-                    .parameter("batch", String.valueOf(p.config().batchSize()));
+                    .parameter("batch", String.valueOf(p.config().batchSize()))
+                    .parameter("batchBytes", String.valueOf(p.config().batchBytes()));
         }
     }
 }

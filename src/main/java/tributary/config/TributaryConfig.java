@@ -138,6 +138,14 @@ public interface TributaryConfig {
         @WithDefault("1000")
         int batchSize();
 
+        /**
+         * Payload bytes one claim takes at most (the first row always) and one sync batch fetches from Kafka at
+         * most, so memory stays bounded whatever the records weigh. Keep it below the producer's buffer.memory
+         * (32 MiB unless set under tributary.kafka.client.*).
+         */
+        @WithDefault("8388608")
+        int batchBytes();
+
         Poll poll();
 
         /** How long a claim is held before another replica may reclaim the rows. */

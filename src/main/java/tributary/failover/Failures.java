@@ -77,7 +77,8 @@ public final class Failures {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof SQLException sql && sql.getSQLState() != null) {
                 String cls = sql.getSQLState().length() < 2 ? "" : sql.getSQLState().substring(0, 2);
-                return cls.equals("22") || cls.equals("23");
+                // 54: a program limit a record can hit on its own (an index row too large for a huge key).
+                return cls.equals("22") || cls.equals("23") || cls.equals("54");
             }
         }
         return false;

@@ -34,15 +34,19 @@ public final class OutboxSql {
     }
 
     /**
-     * Claims up to n due rows in one statement. Due: PENDING, FAILED whose retry time has come, or PROCESSING
-     * whose lease expired (its replica died). SKIP LOCKED lets replicas claim concurrently without waiting on or
-     * taking each other's rows; the lease makes a claim exclusive even after this transaction commits.
-     * Binds: claimedBy, [aggregate], leaseSeconds, maxAttempts, limit.
+     * Claims up to n due rows, and no more payload bytes than a budget (the first row always, however large), in
+     * one statement. Due: PENDING, FAILED whose retry time has come, or PROCESSING whose lease expired (its replica
+     * died). SKIP LOCKED lets replicas claim concurrently without waiting on or taking each other's rows; the lease
+     * makes a claim exclusive even after this transaction commits. Rows locked but past the budget are left as
+     * they were. Binds: claimedBy, [aggregate], leaseSeconds, maxAttempts, limit, maxBytes.
      */
     public String claim() {
+        String size = "coalesce(octet_length(CAST(" + t.payload() + " AS text)), 0)";
         return "UPDATE " + t.table() + " SET status = 'PROCESSING', claimed_by = ?, claimed_at = now(), status_at = now(), "
-                + "attempts = attempts + 1 WHERE " + t.id() + " IN (SELECT " + t.id() + " FROM " + t.table()
-                + " WHERE " + scope() + due() + " AND attempts < ? ORDER BY " + t.id() + " LIMIT ? FOR UPDATE SKIP LOCKED)"
+                + "attempts = attempts + 1 WHERE " + t.id() + " IN (SELECT " + t.id() + " FROM (SELECT " + t.id()
+                + ", sum(" + size + ") OVER (ORDER BY " + t.id() + ") - " + size + " AS before FROM (SELECT " + t.id()
+                + ", " + t.payload() + " FROM " + t.table() + " WHERE " + scope() + due() + " AND attempts < ? ORDER BY "
+                + t.id() + " LIMIT ? FOR UPDATE SKIP LOCKED) locked) budget WHERE before < ?)"
                 + " RETURNING " + t.id() + ", CAST(" + t.key() + " AS text), " + t.versionOrId() + ", CAST("
                 + t.operation() + " AS text), CAST(" + t.payload() + " AS text), " + t.createdAt() + ", attempts";
     }

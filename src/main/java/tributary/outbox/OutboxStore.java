@@ -77,13 +77,19 @@ public class OutboxStore {
 
     /** Claims up to {@code limit} due rows for this replica, in id order. */
     public List<OutboxRecord> claim(int limit, Duration lease, int maxAttempts) throws SQLException {
+        return claim(limit, Long.MAX_VALUE, lease, maxAttempts);
+    }
+
+    /** Claims up to {@code limit} due rows and about {@code maxBytes} of payload for this replica, in id order. */
+    public List<OutboxRecord> claim(int limit, long maxBytes, Duration lease, int maxAttempts) throws SQLException {
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.claim())) {
             int i = 1;
             ps.setString(i++, nodeId);
             i = bindScope(ps, i);
             ps.setDouble(i++, lease.toMillis() / 1000.0);
             ps.setInt(i++, maxAttempts);
-            ps.setInt(i, limit);
+            ps.setInt(i++, limit);
+            ps.setLong(i, maxBytes);
             List<OutboxRecord> rows = new ArrayList<>(limit);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {

@@ -70,7 +70,8 @@ public class CollectStage {
 
     public List<OutboxRecord> claim(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) throws SQLException {
         Pipeline p = pipelines.get(pipeline);
-        List<OutboxRecord> rows = p.outbox().claim(p.config().batchSize(), p.config().lease(), p.config().maxAttempts());
+        List<OutboxRecord> rows = p.outbox().claim(p.config().batchSize(), p.config().batchBytes(), p.config().lease(),
+                p.config().maxAttempts());
         p.pacer().record(rows.size());
         return rows;
     }
@@ -103,6 +104,16 @@ public class CollectStage {
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof org.apache.kafka.common.errors.TimeoutException
                     && String.valueOf(t.getMessage()).contains("not present in metadata")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The producer's buffer was full: back-pressure from this replica, not Kafka being away. */
+    static boolean bufferFull(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof org.apache.kafka.clients.producer.BufferExhaustedException) {
                 return true;
             }
         }
@@ -196,7 +207,7 @@ public class CollectStage {
                     Failures.describe(cause));
             return;
         }
-        boolean kafka = kafkaFailure(cause);
+        boolean kafka = kafkaFailure(cause) && !bufferFull(cause);
         // A producer without topic metadata (just started) fails its first send at once; that send fetches the
         // metadata, so the rows are simply claimed again, not spooled, and Kafka is not taken out for it.
         if (kafka && !metadataMiss(cause)) {

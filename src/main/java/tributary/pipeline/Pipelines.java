@@ -91,6 +91,9 @@ public class Pipelines {
         if (p.batchSize() < 1 || p.batchSize() > 10_000) {
             throw new IllegalArgumentException("tributary.pipelines." + name + ".batch-size must be 1..10000");
         }
+        if (p.batchBytes() < 65_536) {
+            throw new IllegalArgumentException("tributary.pipelines." + name + ".batch-bytes must be at least 65536");
+        }
         if (p.maxAttempts() < 1) {
             throw new IllegalArgumentException("tributary.pipelines." + name + ".max-attempts must be at least 1");
         }

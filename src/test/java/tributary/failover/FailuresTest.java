@@ -42,6 +42,7 @@ class FailuresTest {
     void onlyDataErrorsMakeARecordPoisonOthersMakeTheTargetUnusable() {
         assertTrue(Failures.isRecordFault(new SQLException("bad json", "22P02")));
         assertTrue(Failures.isRecordFault(new RuntimeException(new SQLException("dup", "23505"))));
+        assertTrue(Failures.isRecordFault(new SQLException("index row size exceeds maximum", "54000")));
         for (String state : new String[] { "28P01", "42501", "42P01", "08006", "57P01" }) {
             assertFalse(Failures.isRecordFault(new SQLException("x", state)), state);
         }

@@ -42,9 +42,10 @@ class OutboxSqlTest {
         assertTrue(claim.contains("ORDER BY \"id\" LIMIT ?"), claim);
         assertTrue(claim.contains("RETURNING \"id\", CAST(\"business_key\" AS text), \"version\""), claim);
         assertFalse(claim.contains("ENQUEUED"), "claims stay on the statuses of the partial index");
-        // claimedBy, aggregate, lease, maxAttempts, limit
-        assertEquals(5, binds(claim));
-        assertEquals(4, binds(new OutboxSql(t, false).claim()));
+        // claimedBy, aggregate, lease, maxAttempts, limit, maxBytes
+        assertEquals(6, binds(claim));
+        assertEquals(5, binds(new OutboxSql(t, false).claim()));
+        assertTrue(claim.contains("WHERE before < ?"), "claims are bounded by bytes as well as rows");
         assertTrue(new OutboxSql(t, true).requeueUnpublished().contains("status IN ('ENQUEUED', 'SPOOLED') AND status_at < now()"),
                 "the ack timeout counts from publication, not from the claim");
         assertTrue(new OutboxSql(t, true).requeueParked().contains("status IN ('PARKED')"));

@@ -167,4 +167,15 @@ class OutboxStatusTest {
         }
         old.checkColumns("tributary.pipelines.orders.source.table");
     }
+
+    @Test
+    void aClaimStopsAtItsByteBudgetButAlwaysTakesOneRow() throws Exception {
+        OutboxStore orders = store("status_test_e", "orders", Duration.ofMinutes(30));
+        orders.createTable();
+        OutboxWriter.update(Servers.get().source, "INSERT INTO status_test_e (aggregate, business_key, version, payload) "
+                + "SELECT 'orders', 'k' || g, 1, jsonb_build_object('x', repeat('a', 100000)) FROM generate_series(1, 10) g");
+        assertEquals(3, orders.claim(100, 250_000, Duration.ofMinutes(1), 20).size(), "about 100 kB each");
+        assertEquals(1, orders.claim(100, 10, Duration.ofMinutes(1), 20).size(), "one row even over the budget");
+        assertEquals(6, orders.claim(100, Long.MAX_VALUE, Duration.ofMinutes(1), 20).size(), "rows past the budget stayed due");
+    }
 }
