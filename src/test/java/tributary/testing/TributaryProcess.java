@@ -25,6 +25,7 @@ public final class TributaryProcess implements AutoCloseable {
     private final Path log;
     private final Map<String, String> config;
     private final int httpPort;
+    private String heap = "-Xmx1g";
     private Process process;
 
     public TributaryProcess(Path jar, Path log, Map<String, String> config, int httpPort) {
@@ -45,6 +46,22 @@ public final class TributaryProcess implements AutoCloseable {
         return "http://127.0.0.1:" + httpPort + "/q/health";
     }
 
+    /** The heap limit of the next start, e.g. {@code 512m}. */
+    public TributaryProcess heap(String max) {
+        this.heap = "-Xmx" + max;
+        return this;
+    }
+
+    /** Resident set size of the running process in bytes, from /proc. */
+    public long rssBytes() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        return 0;
+    }
+
     /** GET of a health endpoint ({@code ready}, {@code live}, {@code well}). */
     public HttpResponse<String> health(String which) throws IOException, InterruptedException {
         return Http.get(healthUrl() + "/" + which);
@@ -58,7 +75,7 @@ public final class TributaryProcess implements AutoCloseable {
     public synchronized TributaryProcess start() {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xmx1g");
+        cmd.add(heap);
         cmd.add("-Dquarkus.http.host=127.0.0.1");
         cmd.add("-Dquarkus.http.port=" + httpPort);
         config.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
