@@ -12,12 +12,16 @@ import tributary.jdbc.Datasources;
 import tributary.pipeline.Pipeline;
 import tributary.pipeline.Pipelines;
 
-/** health: scheduled probes of every target datasource (through camel-jdbc) and of Kafka. */
+/**
+ * health: scheduled probes of every target datasource (through camel-jdbc, on the probe's own short-timeout pool)
+ * and of Kafka.
+ */
 @ApplicationScoped
 public class HealthRoute extends RouteBuilder {
 
     static final String JDBC = "health-probe-jdbc";
     static final String KAFKA = "health-probe-kafka";
+    static final String PROBE_DS = "tributary-probe-ds-";
 
     private final Pipelines pipelines;
     private final Datasources datasources;
@@ -38,7 +42,7 @@ public class HealthRoute extends RouteBuilder {
                 .from("timer:" + JDBC + "-{{target}}?period={{period}}")
                 .doTry()
                     .setBody(constant("SELECT 1"))
-                    .to("jdbc:tributary-ds-{{target}}")
+                    .to("jdbc:" + PROBE_DS + "{{target}}")
                     .bean(Probes.NAME, "succeeded('{{target}}')")
                 .doCatch(Exception.class)
                     .bean(Probes.NAME, "failed('{{target}}', ${exception})")
@@ -58,7 +62,7 @@ public class HealthRoute extends RouteBuilder {
             p.standbyName().ifPresent(targets::add);
         }
         for (String target : targets) {
-            getContext().getRegistry().bind("tributary-ds-" + target, datasources.get(target));
+            getContext().getRegistry().bind(PROBE_DS + target, datasources.probe(target));
             templatedRoute(JDBC).routeId(JDBC + "-" + target).parameter("target", target).parameter("period", period);
         }
     }

@@ -59,6 +59,13 @@ public interface TributaryConfig {
         /** Consecutive good probes before a failed target takes writes again. */
         @WithDefault("3")
         int recoverAfter();
+
+        /**
+         * Connect, login and socket timeout of the probes' own small pools (whole seconds): a target that stops
+         * answering fails its probe after about this long, far sooner than a write would time out.
+         */
+        @WithDefault("2s")
+        Duration probeTimeout();
     }
 
     interface Kafka {
@@ -124,6 +131,34 @@ public interface TributaryConfig {
 
         @WithDefault("8")
         int maxSize();
+
+        /** Longest wait for the TCP connection to the server (PgJDBC {@code connectTimeout}, whole seconds). */
+        @WithDefault("5s")
+        Duration connectTimeout();
+
+        /**
+         * Longest wait for a new connection as a whole: TCP, TLS, authentication (PgJDBC {@code loginTimeout}). A
+         * server that accepts TCP but never answers (frozen, or its packets dropped) is caught here, not by
+         * {@link #connectTimeout()}, because the kernel completes the TCP handshake on its behalf.
+         */
+        @WithDefault("10s")
+        Duration loginTimeout();
+
+        /**
+         * Longest wait for any answer of the server on an open connection (PgJDBC {@code socketTimeout}, whole
+         * seconds): a primary that stops answering without closing the connection fails the batch after this and
+         * the write path fails over. Must exceed the longest statement.
+         */
+        @WithDefault("30s")
+        Duration socketTimeout();
+
+        /**
+         * Server-side {@code statement_timeout}, set on each new connection: the server cancels a slow statement
+         * (a lock wait) cleanly before {@link #socketTimeout()} would drop the connection, so it must be shorter.
+         * {@code 0} sets none (the server's, role's or URL's setting applies).
+         */
+        @WithDefault("20s")
+        Duration statementTimeout();
     }
 
     interface Pipeline {

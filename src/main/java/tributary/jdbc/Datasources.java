@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 import io.agroal.api.AgroalDataSource;
 import io.agroal.api.configuration.AgroalConnectionPoolConfiguration;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
+import io.agroal.api.exceptionsorter.PostgreSQLExceptionSorter;
 import io.agroal.api.security.NamePrincipal;
 import io.agroal.api.security.SimplePassword;
 import jakarta.annotation.PreDestroy;
@@ -17,36 +18,50 @@ import jakarta.enterprise.context.ApplicationScoped;
 import tributary.config.TributaryConfig;
 
 /**
- * Connection pools for the datasources named under {@code tributary.datasources}. Built at run time from
- * configuration, so a new source or target needs no rebuild.
+ * Connection pools for the datasources named under {@code tributary.datasources}, and the health probes' own small
+ * pools. Built at run time from configuration, so a new source or target needs no rebuild.
  */
 @ApplicationScoped
 public class Datasources {
 
+    private final Map<String, TributaryConfig.Datasource> configs;
     private final Map<String, AgroalDataSource> pools = new TreeMap<>();
+    private final Map<String, AgroalDataSource> probes = new TreeMap<>();
+    private final JdbcTimeouts probeTimeouts;
 
     public Datasources(TributaryConfig config) {
-        config.datasources().forEach((name, ds) -> pools.put(name, open(name, ds)));
+        this.configs = config.datasources();
+        this.probeTimeouts = JdbcTimeouts.probe(config.health().probeTimeout());
+        configs.forEach((name, ds) -> pools.put(name,
+                open(name, ds, ds.maxSize(), JdbcTimeouts.of(name, ds), Duration.ofSeconds(10))));
     }
 
-    private static AgroalDataSource open(String name, TributaryConfig.Datasource ds) {
+    private static AgroalDataSource open(String name, TributaryConfig.Datasource ds, int maxSize, JdbcTimeouts timeouts,
+            Duration acquisitionTimeout) {
         if (!ds.url().startsWith("jdbc:postgresql:")) {
             throw new IllegalArgumentException("tributary.datasources." + name
                     + ".url must be a jdbc:postgresql: URL (the only dialect supported so far)");
         }
+        int validationSeconds = (int) Math.min(2, timeouts.socket().toSeconds());
         AgroalDataSourceConfigurationSupplier supplier = new AgroalDataSourceConfigurationSupplier();
         supplier.connectionPoolConfiguration(pool -> pool
-                .maxSize(ds.maxSize())
+                .maxSize(maxSize)
                 .minSize(0)
-                .acquisitionTimeout(Duration.ofSeconds(10))
-                // A database that restarted leaves broken connections in the pool: a fatal error (SQLState 08)
-                // destroys the connection, and idle ones are validated, so the next borrower gets a live one.
-                .exceptionSorter(AgroalConnectionPoolConfiguration.ExceptionSorter.defaultExceptionSorter())
-                .connectionValidator(AgroalConnectionPoolConfiguration.ConnectionValidator.defaultValidatorWithTimeout(2))
+                .acquisitionTimeout(acquisitionTimeout)
+                // A database that restarted or stopped answering leaves broken connections in the pool: a fatal
+                // error (SQLState 08, a socket timeout among them) destroys the connection, and idle ones are
+                // validated, so the next borrower gets a live one. (Agroal's defaultExceptionSorter treats nothing
+                // as fatal: a timed-out connection would be handed out again, closed, until the next validation.)
+                .exceptionSorter(new PostgreSQLExceptionSorter())
+                .connectionValidator(AgroalConnectionPoolConfiguration.ConnectionValidator.defaultValidatorWithTimeout(validationSeconds))
                 .validationTimeout(Duration.ofSeconds(30))
                 .idleValidationTimeout(Duration.ofSeconds(5))
                 .connectionFactoryConfiguration(factory -> {
-                    factory.jdbcUrl(ds.url()).autoCommit(true).jdbcProperty("connectTimeout", "5");
+                    // The login timeout goes to PgJDBC as a property: Agroal's own loginTimeout sets the JVM-wide
+                    // DriverManager value, which the probe pools and the write pools would overwrite for each other.
+                    factory.jdbcUrl(ds.url()).autoCommit(true);
+                    timeouts.jdbcProperties().forEach(factory::jdbcProperty);
+                    timeouts.initialSql().ifPresent(factory::initialSql);
                     ds.username().ifPresent(user -> factory.principal(new NamePrincipal(user)));
                     ds.password().ifPresent(password -> factory.credential(new SimplePassword(password)));
                     return factory;
@@ -68,9 +83,21 @@ public class Datasources {
         return pool;
     }
 
+    /**
+     * A one-connection pool of a configured datasource for its health probe (through camel-jdbc), every timeout the
+     * probe timeout: a probe neither waits behind the write path's connections nor for the write path's long socket
+     * timeout, so a target that stops answering is taken out after about the probe timeout.
+     */
+    public synchronized DataSource probe(String name) {
+        get(name);
+        return new CallerClosedDataSource(probes.computeIfAbsent(name,
+                n -> open(n, configs.get(n), 1, probeTimeouts, probeTimeouts.socket())));
+    }
+
     /** At container shutdown, after the Camel context (and so every route using a pool) has stopped. */
     @PreDestroy
-    void close() {
+    synchronized void close() {
+        probes.values().forEach(AgroalDataSource::close);
         pools.values().forEach(AgroalDataSource::close);
     }
 }

@@ -2,16 +2,26 @@ package tributary.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 
-/** A real PostgreSQL server on loopback. {@link #stop()} and {@link #start()} keep the data directory and port. */
+/**
+ * A real PostgreSQL server on loopback. {@link #stop()} and {@link #start()} keep the data directory and port;
+ * {@link #freeze()} and {@link #thaw()} make it stop answering without closing a connection, as a hung host would.
+ */
 public final class Postgres implements AutoCloseable {
 
     private final Path dataDir;
     private final int port;
     private EmbeddedPostgres pg;
+    private final Set<Long> frozen = new LinkedHashSet<>();
 
     public Postgres(Path dataDir) {
         this.dataDir = dataDir;
@@ -37,6 +47,7 @@ public final class Postgres implements AutoCloseable {
     }
 
     public synchronized void stop() {
+        thaw();
         if (pg != null) {
             try {
                 pg.close();
@@ -44,6 +55,66 @@ public final class Postgres implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
             pg = null;
+        }
+    }
+
+    /**
+     * SIGSTOP to the postmaster and every process under it: connections stay open and the kernel still accepts new
+     * ones, but nothing answers. The postmaster goes first so it forks nothing new; the scan repeats until it finds
+     * no process it has not stopped. Always {@link #thaw()} in a finally block: the server is shared.
+     */
+    public synchronized void freeze() {
+        ProcessHandle postmaster = ProcessHandle.of(postmasterPid())
+                .orElseThrow(() -> new IllegalStateException("postmaster of " + dataDir + " is not running"));
+        signal("STOP", List.of(postmaster.pid()), true);
+        frozen.add(postmaster.pid());
+        while (true) {
+            List<Long> fresh = postmaster.descendants().map(ProcessHandle::pid).filter(pid -> !frozen.contains(pid)).toList();
+            if (fresh.isEmpty()) {
+                return;
+            }
+            signal("STOP", fresh, false); // a backend may exit between the scan and the signal
+            frozen.addAll(fresh);
+        }
+    }
+
+    /** SIGCONT to every process {@link #freeze()} stopped, children first; harmless when nothing is frozen. */
+    public synchronized void thaw() {
+        if (frozen.isEmpty()) {
+            return;
+        }
+        List<Long> pids = new ArrayList<>(frozen);
+        Collections.reverse(pids);
+        // A process that vanished meanwhile makes kill exit non-zero; every living one still got the signal.
+        signal("CONT", pids, false);
+        frozen.clear();
+    }
+
+    private long postmasterPid() {
+        try {
+            return Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void signal(String signal, List<Long> pids, boolean strict) {
+        if (pids.isEmpty()) {
+            return;
+        }
+        List<String> cmd = new ArrayList<>(List.of("kill", "-" + signal));
+        pids.forEach(pid -> cmd.add(pid.toString()));
+        try {
+            Process kill = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(kill.getInputStream().readAllBytes());
+            if (kill.waitFor() != 0 && strict) {
+                throw new IllegalStateException("kill -" + signal + " " + pids + " failed: " + out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while sending SIG" + signal, e);
         }
     }
 
