@@ -5,7 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.hibernate.validator.constraints.time.DurationMin;
+
 import io.smallrye.config.ConfigMapping;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 
@@ -36,10 +40,12 @@ public interface TributaryConfig {
 
         /** Limit per spool; beyond it collect leaves rows FAILED in the source and sync holds data in Kafka. */
         @WithDefault("1073741824")
+        @Min(1_048_576)
         long maxBytes();
 
         /** A segment is sealed for replay at this size ... */
         @WithDefault("16777216")
+        @Min(4096)
         long segmentBytes();
 
         /** ... or at this age. */
@@ -48,16 +54,19 @@ public interface TributaryConfig {
 
         /** How often replay looks for sealed segments. */
         @WithDefault("1s")
+        @DurationMin(millis = 10)
         Duration replayInterval();
     }
 
     interface Health {
         /** How often primary, standby and Kafka are probed. */
         @WithDefault("1s")
+        @DurationMin(millis = 10)
         Duration interval();
 
         /** Consecutive good probes before a failed target takes writes again. */
         @WithDefault("3")
+        @Min(1)
         int recoverAfter();
 
         /**
@@ -73,13 +82,16 @@ public interface TributaryConfig {
 
         /** Partitions of each pipeline topic when Tributary creates it. */
         @WithDefault("3")
+        @Min(1)
         int partitions();
 
         @WithDefault("1")
+        @Min(1)
         short replicationFactor();
 
         /** Producer linger: small, because collect already hands Kafka whole batches. */
         @WithDefault("1")
+        @Min(0)
         int lingerMs();
 
         /**
@@ -87,10 +99,13 @@ public interface TributaryConfig {
          * on two cores more than halved throughput and raised latency (more, smaller transactions competing).
          */
         @WithDefault("1")
+        @Min(1)
+        @Max(64)
         int consumers();
 
         /** Longest wait of the sync consumer before it hands a partial batch to the sink. */
         @WithDefault("5")
+        @Min(0)
         int batchWaitMs();
 
         /**
@@ -130,6 +145,7 @@ public interface TributaryConfig {
         Optional<String> password();
 
         @WithDefault("8")
+        @Min(1)
         int maxSize();
 
         /** Longest wait for the TCP connection to the server (PgJDBC {@code connectTimeout}, whole seconds). */
@@ -171,6 +187,8 @@ public interface TributaryConfig {
 
         /** Largest number of outbox rows one claim takes. */
         @WithDefault("1000")
+        @Min(1)
+        @Max(10_000)
         int batchSize();
 
         /**
@@ -185,10 +203,12 @@ public interface TributaryConfig {
 
         /** How long a claim is held before another replica may reclaim the rows. */
         @WithDefault("30s")
+        @DurationMin(seconds = 1)
         Duration lease();
 
         /** Claims after which a row that keeps failing becomes DEAD. */
         @WithDefault("20")
+        @Min(1)
         int maxAttempts();
 
         /**
@@ -196,10 +216,12 @@ public interface TributaryConfig {
          * counted from when it reached that status, is published again.
          */
         @WithDefault("30m")
+        @DurationMin(seconds = 1)
         Duration ackTimeout();
 
         /** First retry delay of a FAILED row; doubles per attempt up to ten minutes. */
         @WithDefault("1s")
+        @DurationMin(millis = 1)
         Duration retryBackoff();
 
         Retention retention();
@@ -304,9 +326,11 @@ public interface TributaryConfig {
 
         /** Rows deleted per statement, so no long lock is held on the business table. */
         @WithDefault("5000")
+        @Min(1)
         int batchSize();
 
         @WithDefault("30s")
+        @DurationMin(millis = 100)
         Duration interval();
     }
 
@@ -320,6 +344,7 @@ public interface TributaryConfig {
         Duration deadWindow();
 
         @WithDefault("5s")
+        @DurationMin(millis = 100)
         Duration interval();
 
         /** How often the backlog line is logged. */

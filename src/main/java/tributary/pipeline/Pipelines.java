@@ -17,6 +17,7 @@ import org.jboss.logging.Logger;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import tributary.config.Identifiers;
 import tributary.config.TributaryConfig;
 import tributary.jdbc.Datasources;
 import tributary.outbox.OutboxStore;
@@ -98,19 +99,34 @@ public class Pipelines {
             throw new IllegalArgumentException("tributary.pipelines." + name + ".max-attempts must be at least 1");
         }
         validateRetention(name, p);
-        OutboxTable table = OutboxTable.of(p.source().table(), p.source().layout(), p.source().columns());
+        String key = "tributary.pipelines." + name + ".";
+        OutboxTable table = named(key + "source.table or " + key + "source.columns.*",
+                () -> OutboxTable.of(p.source().table(), p.source().layout(), p.source().columns()));
+        // The target's derived names (<table>_live, <table>_tombstones) must fit PostgreSQL's 63 bytes untruncated.
+        TargetSql targetSql = named(key + "target.table", () -> new TargetSql(p.target().table()));
+        named(key + "source.table", () -> Identifiers.validate(
+                Identifiers.simpleName(p.source().table()) + "_finished"));
         OutboxStore outbox = new OutboxStore(datasources.get(p.source().datasource()), table,
                 p.source().aggregate().orElse(null), nodeId, p.source().deleteValues(),
                 p.source().upsertValues().orElse(p.source().layout() == TributaryConfig.Layout.TRIBUTARY
                         ? java.util.List.of("UPSERT") : java.util.List.of()), p.ackTimeout());
         boolean create = p.target().createTable();
-        TargetWriter primary = new TargetWriter(datasources.get(p.target().datasource()), new TargetSql(p.target().table()),
+        TargetWriter primary = new TargetWriter(datasources.get(p.target().datasource()), targetSql,
                 create);
         Optional<TargetWriter> standby = p.target().standby()
-                .map(ds -> new TargetWriter(datasources.get(ds), new TargetSql(p.target().table()), create));
+                .map(ds -> new TargetWriter(datasources.get(ds), targetSql, create));
         PollPacer pacer = new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize());
         return new Pipeline(name, p, outbox, primary, standby, pacer, spool(name, Pipeline.ENQUEUE),
                 spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true));
+    }
+
+    /** Runs a step that validates configuration and puts the configuration key in front of its error. */
+    private static <T> T named(String key, java.util.function.Supplier<T> step) {
+        try {
+            return step.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -16,6 +16,8 @@ public final class TargetSql {
         this.table = Identifiers.quote(table);
         this.simple = Identifiers.simpleName(table);
         this.view = Identifiers.quote(table + "_live");
+        // Derived names too: PostgreSQL would silently truncate a name over 63 bytes.
+        Identifiers.validate(simple + "_tombstones");
     }
 
     public String table() {

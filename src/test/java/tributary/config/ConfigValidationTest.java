@@ -10,7 +10,12 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import org.hibernate.validator.messageinterpolation.ParameterMessageInterpolator;
+
 import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.validator.BeanValidationConfigValidator;
+import jakarta.validation.Validation;
+import jakarta.validation.Validator;
 import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfig;
 import io.smallrye.config.SmallRyeConfigBuilder;
@@ -19,6 +24,9 @@ import tributary.pipeline.Pipelines;
 
 /** Configuration mistakes fail at start-up with a message that names the key. */
 class ConfigValidationTest {
+
+    private static final Validator VALIDATOR = Validation.byDefaultProvider().configure()
+            .messageInterpolator(new ParameterMessageInterpolator()).buildValidatorFactory().getValidator();
 
     private static Map<String, String> valid() {
         Map<String, String> c = new HashMap<>();
@@ -41,6 +49,8 @@ class ConfigValidationTest {
 
     private static TributaryConfig config(Map<String, String> values) {
         SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(TributaryConfig.class)
+                // As at run time, where Hibernate Validator checks the mapping's declared constraints.
+                .withValidator((BeanValidationConfigValidator) () -> VALIDATOR)
                 .withConverter(Duration.class, 200, new DurationConverter())
                 .withSources(new PropertiesConfigSource(values, "test", 100)).build();
         return config.getConfigMapping(TributaryConfig.class);
@@ -85,7 +95,16 @@ class ConfigValidationTest {
     @Test
     void mistakesNameWhatIsWrong() {
         assertTrue(failure("tributary.pipelines.orders.source.datasource", "nope").contains("datasource 'nope'"));
-        assertTrue(failure("tributary.pipelines.orders.target.table", "orders;drop").contains("orders;drop"));
+        String injected = failure("tributary.pipelines.orders.target.table", "analytics.x;DROP TABLE accounts");
+        assertTrue(injected.startsWith("tributary.pipelines.orders.target.table: SQL identifier 'analytics.x;DROP TABLE "
+                + "accounts' is not allowed"), injected);
+        String longName = "t".repeat(60);
+        String tooLong = failure("tributary.pipelines.orders.target.table", longName);
+        assertTrue(tooLong.startsWith("tributary.pipelines.orders.target.table: SQL identifier '" + longName + "_live'")
+                || tooLong.startsWith("tributary.pipelines.orders.target.table: SQL identifier '" + longName + "_tombstones'"),
+                "derived names are not truncated silently: " + tooLong);
+        assertTrue(failure("tributary.pipelines.orders.source.columns.key", "a b")
+                .startsWith("tributary.pipelines.orders.source.table or tributary.pipelines.orders.source.columns.*"));
         assertTrue(failure("tributary.pipelines.orders.source.columns.key", "a b").contains("a b"));
         assertTrue(failure("tributary.datasources.src.url", "jdbc:mysql://x/y").contains("jdbc:postgresql:"));
         assertTrue(failure("tributary.pipelines.orders.batch-size", "0").contains("batch-size"));
@@ -95,6 +114,13 @@ class ConfigValidationTest {
         assertTrue(retention.contains("tributary.pipelines.orders.retention.tombstones (PT24H) must be longer than "
                 + "tributary.pipelines.orders.retention.dead (PT720H)"), retention);
         assertTrue(failure("tributary.pipelines.orders.ack-timeout", "40d").contains("ack-timeout"));
+        for (String[] range : new String[][] { { "tributary.health.interval", "0" }, { "tributary.kafka.consumers", "0" },
+                { "tributary.pipelines.orders.retention.batch-size", "0" }, { "tributary.pipelines.orders.max-attempts", "0" },
+                { "tributary.health.recover-after", "0" }, { "tributary.pipelines.orders.batch-size", "10001" },
+                { "tributary.pipelines.orders.lease", "0s" }, { "tributary.spool.max-bytes", "10" } }) {
+            String message = failure(range[0], range[1]);
+            assertTrue(message.contains(range[0]), range[0] + "=" + range[1] + ": " + message);
+        }
         Map<String, String> shared = valid();
         shared.put("tributary.pipelines.refunds.source.datasource", "src");
         shared.put("tributary.pipelines.refunds.target.datasource", "dst");
