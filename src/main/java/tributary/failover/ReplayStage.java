@@ -61,8 +61,14 @@ public class ReplayStage {
     }
 
     /** Seals the spool's open segment when it is old enough, so that the next poll finds it. Runs on every poll. */
-    public void seal(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target) throws IOException {
-        pipelines.get(pipeline).spool(target).sealIfAged();
+    public void seal(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target) {
+        try {
+            pipelines.get(pipeline).spool(target).sealIfAged();
+        } catch (IOException e) {
+            // Sealed segments still replay (and free the space a failed seal may be short of); the segment that
+            // could not be sealed stays listed and is tried again on the next tick.
+            LOG.warnf("pipeline %s: a %s spool segment could not be sealed now: %s", pipeline, target, e.getMessage());
+        }
     }
 
     /** Whether the spool's target takes writes. */
@@ -148,10 +154,24 @@ public class ReplayStage {
     }
 
     /** After the primary committed a replayed segment: the acks that make its rows DONE. Null for the standby. */
-    public byte[] acks(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target,
+    public List<byte[]> acks(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target,
             @ExchangeProperty(Exchanges.OPENED) SyncBatch batch) {
-        return Pipeline.PRIMARY.equals(target) ? sync.acks(pipeline, batch, ControlRecords.Kind.DONE) : null;
+        if (!Pipeline.PRIMARY.equals(target) || batch.records().isEmpty()) {
+            return null;
+        }
+        // A segment can hold far more records than one message should carry: acks of at most ACK_CHUNK ids each.
+        List<byte[]> acks = new ArrayList<>();
+        List<SyncRecord> records = batch.records();
+        for (int from = 0; from < records.size(); from += ACK_CHUNK) {
+            long[] ids = records.subList(from, Math.min(records.size(), from + ACK_CHUNK)).stream()
+                    .mapToLong(r -> r.envelope().outboxId()).toArray();
+            acks.add(control.ack(pipeline, ControlRecords.Kind.DONE, ids));
+        }
+        return acks;
     }
+
+    /** Ids per replayed ack message: 80 KB, well inside any producer's request size. */
+    static final int ACK_CHUNK = 10_000;
 
     /** After the target committed the segment and its dead letters are on Kafka: the segment goes. */
     public void targetReplayed(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, String target,

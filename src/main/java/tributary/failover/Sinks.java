@@ -103,18 +103,9 @@ public class Sinks {
                             "rejected by the target: " + Failures.describe(one)));
                 }
             }
-            if (written.isEmpty() && rejected.size() > 1 && !dataFault(e)) {
-                // Every record hits the same limit: the target's doing (a too-small column, a trigger), not theirs.
-                throw e;
-            }
             batch.records().retainAll(written);
             batch.poison().addAll(rejected);
         }
-    }
-
-    private static boolean dataFault(SQLException e) {
-        String state = String.valueOf(e.getSQLState());
-        return state.startsWith("22") || state.startsWith("23");
     }
 
     public static List<Spool.Entry> entries(List<SyncRecord> records) {

@@ -137,18 +137,23 @@ public class OutboxStore {
 
     /** Published or spooled rows past the ack timeout go back to PENDING. */
     public int requeueUnacked() throws SQLException {
-        return requeue(sql.requeueUnpublished());
+        return requeue(sql.requeueUnpublished(), 1);
+    }
+
+    /** Published or spooled rows past {@code factor} times the ack timeout go back to PENDING. */
+    public int requeueUnacked(int factor) throws SQLException {
+        return requeue(sql.requeueUnpublished(), factor);
     }
 
     /** Parked rows (data only in a primary spool) past the ack timeout go back to PENDING. */
     public int requeueParked() throws SQLException {
-        return requeue(sql.requeueParked());
+        return requeue(sql.requeueParked(), 1);
     }
 
-    private int requeue(String statement) throws SQLException {
+    private int requeue(String statement, int factor) throws SQLException {
         return update(statement, ps -> {
             int i = bindScope(ps, 1);
-            ps.setDouble(i, ackTimeout.toMillis() / 1000.0);
+            ps.setDouble(i, factor * (ackTimeout.toMillis() / 1000.0));
         });
     }
 

@@ -223,8 +223,25 @@ public class CollectStage {
                 }
             }
         }
-        int n = p.outbox().release(ids);
-        LOG.warnf("pipeline %s: %d claimed row(s) handed back PENDING, no attempt counted: %s", pipeline, n,
-                Failures.describe(cause));
+        if (kafka || infrastructure(cause)) {
+            int n = p.outbox().release(ids);
+            LOG.warnf("pipeline %s: %d claimed row(s) handed back PENDING, no attempt counted: %s", pipeline, n,
+                    Failures.describe(cause));
+            return;
+        }
+        // Nothing known failed: count the attempt, so a row that keeps failing is buried instead of blocking.
+        int n = p.outbox().markFailed(ids, "collect failed: " + Failures.describe(cause), p.config().retryBackoff());
+        LOG.warnf("pipeline %s: collect failed, %d row(s) FAILED for retry: %s", pipeline, n, Failures.describe(cause));
+    }
+
+    /** The spool, the database or Kafka failed, not the records. */
+    static boolean infrastructure(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof IOException || t instanceof org.apache.kafka.common.KafkaException
+                    || t instanceof SQLException sql && Failures.isTransient(sql)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

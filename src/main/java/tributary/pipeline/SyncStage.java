@@ -69,7 +69,9 @@ public class SyncStage {
             try {
                 records.add(openOne(p, key, value, id));
             } catch (RecordCipher.SealException | IllegalArgumentException ex) {
-                poison.add(new SyncBatch.Poison(id, key, value, ex.getMessage()));
+                // The id is the clear header's: the letter goes to the dlq for operators but changes no row; the
+                // ack timeout publishes the row again from the outbox.
+                poison.add(new SyncBatch.Poison(id, key, value, ex.getMessage(), false));
             } catch (RecordCipher.UnknownKeyException ex) {
                 throw missingKeys.report(pipeline, ex);
             }
@@ -117,7 +119,9 @@ public class SyncStage {
             m.setHeader(KafkaConstants.KEY, p.key() == null ? "" : Reasons.clean(p.key()));
             if (p.outboxId() != null) {
                 m.setHeader(Exchanges.ID_HEADER, p.outboxId().toString());
-                m.setHeader(Exchanges.TAG_HEADER, control.deadLetterTag(pipeline, p.outboxId(), reason));
+                if (p.idAuthentic()) {
+                    m.setHeader(Exchanges.TAG_HEADER, control.deadLetterTag(pipeline, p.outboxId(), reason));
+                }
             }
             m.setHeader(Exchanges.REASON_HEADER, reason);
             m.setBody(p.value() == null ? new byte[0] : p.value());

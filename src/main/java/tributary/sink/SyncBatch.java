@@ -8,7 +8,15 @@ import java.util.List;
  */
 public record SyncBatch(List<SyncRecord> records, List<Poison> poison) {
 
-    /** A record that failed to open or parse; {@code outboxId} is null when even its id header is unusable. */
-    public record Poison(Long outboxId, String key, byte[] value, String reason) {
+    /**
+     * A record that failed to open or parse, or that a target rejected. {@code idAuthentic} says whether the outbox
+     * id comes from an opened envelope (or this replica's own spool); an id read from a clear header of a record
+     * that did not open proves nothing, so its dead letter must not change the outbox.
+     */
+    public record Poison(Long outboxId, String key, byte[] value, String reason, boolean idAuthentic) {
+
+        public Poison(Long outboxId, String key, byte[] value, String reason) {
+            this(outboxId, key, value, reason, true);
+        }
     }
 }

@@ -130,7 +130,10 @@ public final class Spool {
         ByteBuffer frames = encode(entries);
         long size = bytesOnDisk();
         if (size + frames.remaining() > maxBytes) {
-            throw new SpoolFullException("spool " + dir + " is full: " + size + " of " + maxBytes + " bytes used");
+            SpoolFullException full = new SpoolFullException("spool " + dir + " is full: " + size + " of " + maxBytes
+                    + " bytes used");
+            failed(full);
+            throw full;
         }
         if (open == null) {
             openPath = dir.resolve(String.format("seg-%020d.open", nextSequence++));
@@ -184,7 +187,9 @@ public final class Spool {
         }
         failedAt = now;
         try {
-            if (Files.isDirectory(dir) && Files.isWritable(dir) && bytesOnDisk() < maxBytes) {
+            // Room for a whole segment again, so one batch does not flip it straight back to full.
+            if (Files.isDirectory(dir) && Files.isWritable(dir)
+                    && bytesOnDisk() + Math.min(segmentBytes, maxBytes / 4) <= maxBytes) {
                 failure = null;
                 return true;
             }
@@ -352,9 +357,18 @@ public final class Spool {
         return total;
     }
 
+    /** Like {@link #isEmpty()}, but a spool that cannot even be listed counts as not empty. */
+    public boolean isEmptyQuietly() {
+        try {
+            return isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Whether anything waits for replay (sealed or open). */
     public synchronized boolean isEmpty() throws IOException {
-        return open == null && segments().isEmpty();
+        return open == null && unsealed.isEmpty() && segments().isEmpty();
     }
 
     private List<Path> list(String suffix) throws IOException {

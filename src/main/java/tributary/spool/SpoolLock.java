@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,30 +24,49 @@ public final class SpoolLock implements AutoCloseable {
         this.lock = lock;
     }
 
+    /** Spool roots locked by this process: a second lock on one file from the same process would release the first. */
+    private static final java.util.Set<Path> HELD = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private Path held;
+
     /** Takes the lock or fails naming the directory and its holder. */
     public static SpoolLock acquire(Path root, String holder) throws IOException {
         OwnerOnly.createDirectories(root);
         Path file = root.resolve(".lock");
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
-        FileLock lock;
+        Path key = root.toRealPath();
+        if (!HELD.add(key)) {
+            throw inUse(root, file);
+        }
+        FileChannel channel = null;
         try {
-            lock = channel.tryLock();
-        } catch (OverlappingFileLockException sameProcess) {
-            lock = null;
+            channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                throw inUse(root, file);
+            }
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap(("node " + holder + ", pid " + ProcessHandle.current().pid() + ", since "
+                    + Instant.now()).getBytes(StandardCharsets.UTF_8)), 0);
+            channel.force(true);
+            SpoolLock taken = new SpoolLock(channel, lock);
+            taken.held = key;
+            channel = null;
+            return taken;
+        } catch (IOException | RuntimeException e) {
+            HELD.remove(key);
+            throw e;
+        } finally {
+            if (channel != null) {
+                channel.close();
+            }
         }
-        if (lock == null) {
-            channel.close();
-            String who = Files.readString(file, StandardCharsets.UTF_8).trim();
-            throw new IllegalStateException("tributary.spool.dir " + root.toAbsolutePath() + " is in use by another "
-                    + "process (" + (who.isEmpty() ? "unknown holder" : who) + "); every replica needs a spool "
-                    + "directory of its own");
-        }
-        channel.truncate(0);
-        channel.write(ByteBuffer.wrap(("node " + holder + ", pid " + ProcessHandle.current().pid() + ", since "
-                + Instant.now()).getBytes(StandardCharsets.UTF_8)), 0);
-        channel.force(true);
-        return new SpoolLock(channel, lock);
+    }
+
+    private static IllegalStateException inUse(Path root, Path file) throws IOException {
+        String who = Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8).trim() : "";
+        return new IllegalStateException("tributary.spool.dir " + root.toAbsolutePath() + " is in use by another "
+                + "process (" + (who.isEmpty() ? "unknown holder" : who) + "); every replica needs a spool "
+                + "directory of its own");
     }
 
     @Override
@@ -57,6 +75,7 @@ public final class SpoolLock implements AutoCloseable {
             lock.release();
         } finally {
             channel.close();
+            HELD.remove(held);
         }
     }
 }

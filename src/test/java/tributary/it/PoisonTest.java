@@ -75,11 +75,14 @@ class PoisonTest {
         send("poison-good", goodId, cipher.seal(ORDERS, "poison-good",
                 new Envelope(goodId, 1, false, Instant.now(), "{\"x\": 3}").toBytes()));
 
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            assertTrue(String.valueOf(status(tamperedId)).startsWith("DEAD: record failed authentication"), status(tamperedId));
-            assertTrue(String.valueOf(status(movedId)).startsWith("DEAD: record failed authentication"), status(movedId));
-            assertNull(status(goodId), "the good record was acked and its row deleted at ack");
-        });
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertNull(status(goodId), "the good record was acked and its row deleted at ack"));
+        // A record that does not open proves nothing about the row its clear id header names: the dead letter goes
+        // to the dlq for operators, the row is untouched, and the ack timeout publishes it again from the outbox.
+        assertEquals("ENQUEUED: ", status(tamperedId));
+        assertEquals("ENQUEUED: ", status(movedId));
+        // These rows were never collected (inserted ENQUEUED by hand): remove them so no backlog reading waits on them.
+        OutboxWriter.update(s.source, "DELETE FROM tributary_outbox WHERE id IN (?, ?)", tamperedId, movedId);
         assertEquals("0", OutboxWriter.query(s.primary,
                 "SELECT count(*) FROM orders WHERE business_key IN ('poison-tampered', 'poison-moved')"));
         assertEquals("{\"x\": 3}", OutboxWriter.query(s.primary, "SELECT payload::text FROM orders WHERE business_key = 'poison-good'"));
@@ -87,7 +90,8 @@ class PoisonTest {
         List<TopicReader.Record> dlq = TopicReader.readAll(s.kafka.bootstrap(), "tributary.orders.dlq", Duration.ofSeconds(3));
         assertTrue(dlq.stream().anyMatch(r -> "poison-tampered".equals(r.key())
                 && Long.toString(tamperedId).equals(r.headers().get("tributary-id"))
-                && r.headers().get("tributary-reason").contains("authentication")), "dead letter with reason on the dlq topic");
+                && r.headers().get("tributary-reason").contains("authentication")
+                && !r.headers().containsKey("tributary-tag")), "untagged dead letter with reason on the dlq topic");
     }
 
     @Test
