@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.ExchangeProperty;
@@ -47,9 +49,12 @@ public class ReplayStage {
     private final SyncStage sync;
     private final ControlRecords control;
     private final MissingKeys missingKeys;
+    private final tributary.pipeline.DeadRows deadRows;
 
     public ReplayStage(Pipelines pipelines, TargetHealth health, RecordCipher cipher, CamelContext camel,
-            MeterRegistry meters, SyncStage sync, ControlRecords control, MissingKeys missingKeys) {
+            MeterRegistry meters, SyncStage sync, ControlRecords control, MissingKeys missingKeys,
+            tributary.pipeline.DeadRows deadRows) {
+        this.deadRows = deadRows;
         this.pipelines = pipelines;
         this.health = health;
         this.cipher = cipher;
@@ -93,14 +98,48 @@ public class ReplayStage {
         return messages;
     }
 
-    /** After Kafka took the segment: rows SPOOLED → ENQUEUED (acks make them DONE), then the segment goes. */
+    /**
+     * After Kafka took the segment: rows SPOOLED → ENQUEUED (acks make them DONE); rows whose record Kafka refused
+     * for what it is become DEAD with the reason (their ids come from this replica's own spool); then the segment
+     * goes.
+     */
     public void enqueueReplayed(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
-            @ExchangeProperty(Exchanges.SEGMENT) String segment, List<Message> messages) throws IOException, SQLException {
+            @ExchangeProperty(Exchanges.SEGMENT) String segment, @ExchangeProperty(Exchanges.REFUSED) Map<Long, String> refused,
+            List<Message> messages) throws IOException, SQLException {
         Pipeline p = pipelines.get(pipeline);
-        long[] ids = messages.stream().mapToLong(m -> Long.parseLong(m.getHeader(Exchanges.ID_HEADER, String.class))).toArray();
+        long[] ids = messages.stream().mapToLong(m -> Long.parseLong(m.getHeader(Exchanges.ID_HEADER, String.class)))
+                .filter(id -> !refused.containsKey(id)).toArray();
         p.outbox().markReplayed(ids);
+        if (!refused.isEmpty()) {
+            deadRows.add(pipeline, p.outbox().markDead(refused));
+            LOG.errorf("pipeline %s: Kafka refused %d spooled record(s) of %s for good; their rows are DEAD, e.g. %s",
+                    pipeline, refused.size(), Path.of(segment).getFileName(), refused.values().iterator().next());
+        }
         p.enqueueSpool().delete(Path.of(segment));
         replayed(p, "enqueue", ids.length, segment);
+    }
+
+    /** A fresh, empty map of refused records for one replayed segment. */
+    public Map<Long, String> noneRefused() {
+        return new ConcurrentHashMap<>();
+    }
+
+    /** Whether Kafka refused a record for what it is (too large, invalid), not for being away. */
+    public boolean recordRefused(Exception e) {
+        return tributary.pipeline.CollectStage.recordFault(e);
+    }
+
+    /** Turns one split-off sealed message back into the exchange's own body and headers. */
+    public void unwrap(org.apache.camel.Exchange exchange) {
+        Message sealed = exchange.getMessage().getBody(Message.class);
+        exchange.getMessage().setHeaders(new java.util.HashMap<>(sealed.getHeaders()));
+        exchange.getMessage().setBody(sealed.getBody());
+    }
+
+    /** Keeps a refused record's outbox id with the reason. */
+    public void refused(@ExchangeProperty(Exchanges.REFUSED) Map<Long, String> refused,
+            @org.apache.camel.Header(Exchanges.ID_HEADER) String id, Exception cause) {
+        refused.put(Long.parseLong(id), "refused by Kafka on replay: " + Failures.describe(cause));
     }
 
     /**

@@ -124,7 +124,7 @@ public class CollectStage {
      * Kafka refused a record for what it is (too large, invalid): the only enqueue failure that counts against the
      * record. Retriable errors, authentication and authorisation are the infrastructure's.
      */
-    static boolean recordFault(Throwable cause) {
+    public static boolean recordFault(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof org.apache.kafka.common.errors.AuthenticationException
                     || t instanceof org.apache.kafka.common.errors.AuthorizationException

@@ -18,6 +18,8 @@ public final class Exchanges {
     /** Exchange property: the opened sync batch. */
     public static final String OPENED = "TributaryOpened";
 
+    /** Exchange property: outbox ids of replayed records Kafka refused for what they are, with the reason. */
+    public static final String REFUSED = "TributaryRefused";
     /** Exchange property: what the acks of a written batch say (done in the primary, or parked in its spool). */
     public static final String ACK_KIND = "TributaryAckKind";
 

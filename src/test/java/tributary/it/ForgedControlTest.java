@@ -3,12 +3,15 @@ package tributary.it;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -19,6 +22,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.WithTestResource;
+import tributary.crypto.Envelope;
+import tributary.crypto.KeyRing;
+import tributary.crypto.RecordCipher;
 import io.quarkus.test.junit.QuarkusTest;
 import tributary.spool.Spool;
 import tributary.spool.SpoolFiles;
@@ -90,5 +96,28 @@ class ForgedControlTest {
         Thread.sleep(2_000);
         assertEquals("DONE", OutboxWriter.query(s.source, "SELECT status FROM payments_outbox WHERE id = ?", done));
         assertFalse(Files.exists(segment), "the standby segment was replayed and removed");
+    }
+
+    @Test
+    void aSpooledRecordKafkaRefusesIsDeadAndTheRestOfItsSegmentReplays() throws Exception {
+        RecordCipher cipher = new RecordCipher(new KeyRing("k2",
+                Map.of("k1", TributaryResource.OLD_KEY, "k2", TributaryResource.ACTIVE_KEY)));
+        String scope = RecordCipher.scope("orders", "orders");
+        long good = row("refused-good", "SPOOLED");
+        long huge = row("refused-huge", "SPOOLED");
+        byte[] tooLarge = new byte[1_500_000];
+        Path dir = s.dir.resolve("spool").resolve("orders").resolve("enqueue");
+        Path segment = SpoolFiles.writeSegment(dir, 900_000_001L, List.of(
+                new Spool.Entry("refused-huge", huge, tooLarge),
+                new Spool.Entry("refused-good", good, cipher.seal(scope, "refused-good",
+                        new Envelope(good, 1, false, Instant.now(), "{\"x\": 1}").toBytes()))));
+        await().atMost(Duration.ofSeconds(60)).until(() -> !Files.exists(segment));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertEquals(null, status(good), "replayed, synced and deleted at ack");
+            assertEquals("{\"x\": 1}", OutboxWriter.query(s.primary,
+                    "SELECT payload::text FROM orders WHERE business_key = 'refused-good'"));
+        });
+        String dead = OutboxWriter.query(s.source, "SELECT status || ': ' || last_error FROM tributary_outbox WHERE id = ?", huge);
+        assertTrue(dead.startsWith("DEAD: refused by Kafka on replay: RecordTooLargeException"), dead);
     }
 }
