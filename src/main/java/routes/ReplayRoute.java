@@ -10,6 +10,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import tributary.config.TributaryConfig;
 import tributary.failover.ReplayStage;
 import tributary.pipeline.Exchanges;
+import tributary.pipeline.LocalDeadLetters;
 import tributary.pipeline.Pipeline;
 import tributary.pipeline.Pipelines;
 
@@ -90,7 +91,11 @@ public class ReplayRoute extends RouteBuilder {
                     .setBody(method(ReplayStage.NAME, "deadLetters(" + pipeline + ", '{{target}}', ${exchangeProperty."
                             + Exchanges.OPENED + "})"))
                     .filter(simple("${body.size()} > 0"))
-                        .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)
+                        .doTry()
+                            .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)
+                        .doCatch(Exception.class).onWhen(method(LocalDeadLetters.NAME, "refusedForGood(${exception})"))
+                            .bean(LocalDeadLetters.NAME, "keep")
+                        .end()
                     .end()
                     // The primary committed the segment: its rows become DONE (they were PARKED until now).
                     .setBody(method(ReplayStage.NAME, "acks(" + pipeline + ", '{{target}}', ${exchangeProperty."

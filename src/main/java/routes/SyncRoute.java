@@ -6,6 +6,7 @@ import org.apache.camel.component.kafka.KafkaConstants;
 import jakarta.enterprise.context.ApplicationScoped;
 import tributary.kafka.Offsets;
 import tributary.pipeline.Exchanges;
+import tributary.pipeline.LocalDeadLetters;
 import tributary.pipeline.Pipeline;
 import tributary.pipeline.Pipelines;
 import tributary.pipeline.Preparation;
@@ -45,7 +46,12 @@ public class SyncRoute extends RouteBuilder {
                 .setProperty(Exchanges.ACK_KIND, method(SyncStage.NAME, "write"))
                 .setBody(method(SyncStage.NAME, "deadLetters"))
                 .filter(simple("${body.size()} > 0"))
-                    .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)
+                    .doTry()
+                        .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)
+                    .doCatch(Exception.class).onWhen(method(LocalDeadLetters.NAME, "refusedForGood(${exception})"))
+                        // A dead-letter topic that refuses for good must not hold the pipeline: keep them on disk.
+                        .bean(LocalDeadLetters.NAME, "keep")
+                    .end()
                 .end()
                 .setBody(method(SyncStage.NAME, "acks"))
                 .filter(body().isNotNull())

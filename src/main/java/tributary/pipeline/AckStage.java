@@ -15,6 +15,7 @@ import jakarta.inject.Named;
 import tributary.crypto.ControlRecords;
 import tributary.crypto.MissingKeys;
 import tributary.crypto.RecordCipher;
+import tributary.failover.Failures;
 import tributary.outbox.Reasons;
 
 /**
@@ -32,8 +33,11 @@ public class AckStage {
     private final ControlRecords control;
     private final MissingKeys missingKeys;
     private final DeadRows deadRows;
+    private final LocalDeadLetters localDeadLetters;
 
-    public AckStage(Pipelines pipelines, ControlRecords control, MissingKeys missingKeys, DeadRows deadRows) {
+    public AckStage(Pipelines pipelines, ControlRecords control, MissingKeys missingKeys, DeadRows deadRows,
+            LocalDeadLetters localDeadLetters) {
+        this.localDeadLetters = localDeadLetters;
         this.pipelines = pipelines;
         this.control = control;
         this.missingKeys = missingKeys;
@@ -67,7 +71,7 @@ public class AckStage {
 
     /** Marks the rows of authenticated dead letters DEAD with their reasons. */
     public void dead(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
-            @ExchangeProperty(Exchanges.BATCH) List<Exchange> batch) throws SQLException {
+            @ExchangeProperty(Exchanges.BATCH) List<Exchange> batch) throws SQLException, java.io.IOException {
         Map<Long, String> reasons = new LinkedHashMap<>();
         for (Exchange e : batch) {
             Message m = e.getMessage();
@@ -90,6 +94,22 @@ public class AckStage {
             }
             reasons.put(id, reason);
         }
-        deadRows.add(pipeline, pipelines.get(pipeline).outbox().markDead(reasons));
+        try {
+            deadRows.add(pipeline, pipelines.get(pipeline).outbox().markDead(reasons));
+        } catch (SQLException e) {
+            if (Failures.isTransient(e)) {
+                throw e; // the source is away: the batch waits in Kafka
+            }
+            // The source refuses the statement for good: keep the letters on disk instead of retrying forever.
+            localDeadLetters.keep(pipeline, letters(batch), e);
+        }
+    }
+
+    private static List<Message> letters(List<Exchange> batch) {
+        List<Message> letters = new java.util.ArrayList<>(batch.size());
+        for (Exchange e : batch) {
+            letters.add(e.getMessage());
+        }
+        return letters;
     }
 }

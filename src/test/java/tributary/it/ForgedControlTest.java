@@ -19,6 +19,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.WithTestResource;
@@ -119,5 +123,79 @@ class ForgedControlTest {
         });
         String dead = OutboxWriter.query(s.source, "SELECT status || ': ' || last_error FROM tributary_outbox WHERE id = ?", huge);
         assertTrue(dead.startsWith("DEAD: refused by Kafka on replay: RecordTooLargeException"), dead);
+    }
+
+    @Test
+    void aDeadLetterTheDlqTopicRefusesIsKeptOnDiskAndThePipelineFlowsOn() throws Exception {
+        Map<String, Object> admin = Map.of("bootstrap.servers", s.kafka.bootstrap());
+        ConfigResource dlq = new ConfigResource(ConfigResource.Type.TOPIC, "tributary.payments.dlq");
+        long before = keptBytes();
+        OutboxWriter.update(s.source, "INSERT INTO payments_outbox (aggregatetype, aggregateid, type, payload) "
+                + "VALUES ('payments', 'dlq-refused-first', 'PaymentChanged', '{}')");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> "1".equals(OutboxWriter.query(s.primary,
+                "SELECT count(*) FROM analytics.payments WHERE business_key = 'dlq-refused-first'")));
+        try (Admin kafka = Admin.create(admin)) {
+            // The dead-letter topic takes nothing over 600 bytes: the broker refuses the letter for good.
+            kafka.incrementalAlterConfigs(Map.of(dlq, List.of(new AlterConfigOp(
+                    new ConfigEntry("max.message.bytes", "600"), AlterConfigOp.OpType.SET)))).all().get();
+            OutboxWriter.update(s.primary, "ALTER TABLE analytics.payments ADD CONSTRAINT payments_no_refusal CHECK "
+                    + "(deleted OR payload->>'refuse' IS NULL) NOT VALID");
+            try {
+                OutboxWriter.update(s.source, "INSERT INTO payments_outbox (aggregatetype, aggregateid, type, payload) "
+                        + "VALUES ('payments', 'dlq-refused-bad', 'PaymentChanged', jsonb_build_object('refuse', "
+                        + "repeat('r', 2000)))");
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals("DEAD", OutboxWriter.query(
+                        s.source, "SELECT status FROM payments_outbox WHERE aggregateid = 'dlq-refused-bad'")));
+                OutboxWriter.update(s.source, "INSERT INTO payments_outbox (aggregatetype, aggregateid, type, payload) "
+                        + "VALUES ('payments', 'dlq-refused-after', 'PaymentChanged', '{}')");
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals("1", OutboxWriter.query(s.primary,
+                        "SELECT count(*) FROM analytics.payments WHERE business_key = 'dlq-refused-after'"),
+                        "the pipeline flows on behind a refused dead letter"));
+                assertTrue(keptBytes() > before, "kept on disk");
+            } finally {
+                OutboxWriter.update(s.primary, "ALTER TABLE analytics.payments DROP CONSTRAINT payments_no_refusal");
+                kafka.incrementalAlterConfigs(Map.of(dlq, List.of(new AlterConfigOp(
+                        new ConfigEntry("max.message.bytes", ""), AlterConfigOp.OpType.DELETE)))).all().get();
+            }
+        }
+    }
+
+    @Test
+    void aDeadLetterTheSourceRefusesToRecordIsKeptOnDiskAndLaterOnesAreRecorded() throws Exception {
+        OutboxWriter.update(s.source, "INSERT INTO payments_outbox (aggregatetype, aggregateid, type, payload) "
+                + "VALUES ('payments', 'record-refused-first', 'PaymentChanged', '{}')");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> "1".equals(OutboxWriter.query(s.primary,
+                "SELECT count(*) FROM analytics.payments WHERE business_key = 'record-refused-first'")));
+        OutboxWriter.update(s.primary, "ALTER TABLE analytics.payments ADD CONSTRAINT payments_no_reject CHECK "
+                + "(deleted OR payload->>'reject' IS NULL) NOT VALID");
+        // The business database refuses to record this reason, for good (SQLState 23514 on the outbox itself).
+        OutboxWriter.update(s.source, "ALTER TABLE payments_outbox ADD CONSTRAINT outbox_refuses CHECK "
+                + "(last_error IS NULL OR status <> 'DEAD' OR aggregateid <> 'record-refused-bad') NOT VALID");
+        long before = keptBytes();
+        try {
+            OutboxWriter.update(s.source, "INSERT INTO payments_outbox (aggregatetype, aggregateid, type, payload) "
+                    + "VALUES ('payments', 'record-refused-bad', 'PaymentChanged', '{\"reject\": 1}')");
+            await().atMost(Duration.ofSeconds(60)).until(() -> keptBytes() > before);
+            OutboxWriter.update(s.source, "INSERT INTO payments_outbox (aggregatetype, aggregateid, type, payload) "
+                    + "VALUES ('payments', 'record-refused-later', 'PaymentChanged', '{\"reject\": 2}')");
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals("DEAD", OutboxWriter.query(s.source,
+                    "SELECT status FROM payments_outbox WHERE aggregateid = 'record-refused-later'"),
+                    "the dead-letter consumer is not stuck behind the refused letter"));
+        } finally {
+            OutboxWriter.update(s.source, "ALTER TABLE payments_outbox DROP CONSTRAINT outbox_refuses");
+            OutboxWriter.update(s.primary, "ALTER TABLE analytics.payments DROP CONSTRAINT payments_no_reject");
+            OutboxWriter.update(s.source, "DELETE FROM payments_outbox WHERE aggregateid = 'record-refused-bad'");
+        }
+    }
+
+    /** Bytes in the payments pipeline's local dead-letter files. */
+    private long keptBytes() throws java.io.IOException {
+        Path kept = s.dir.resolve("spool").resolve("payments").resolve("dead-letters");
+        if (!Files.isDirectory(kept)) {
+            return 0;
+        }
+        try (var files = Files.list(kept)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("seg-")).mapToLong(f -> f.toFile().length()).sum();
+        }
     }
 }

@@ -13,6 +13,9 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
  */
 public class TributaryResource implements QuarkusTestResourceLifecycleManager {
 
+    /** Where the application under test logs. */
+    public static final java.nio.file.Path LOG = java.nio.file.Path.of("target", "quarkus-test.log").toAbsolutePath();
+
     /** Keys made per run: nothing secret is kept in the repository. */
     public static final String OLD_KEY = randomKey();
     public static final String ACTIVE_KEY = randomKey();
@@ -24,6 +27,9 @@ public class TributaryResource implements QuarkusTestResourceLifecycleManager {
         c.put("quarkus.http.host", "127.0.0.1");
         c.put("quarkus.http.test-port", "0");
         c.put("tributary.node-id", "test-node");
+        // Tributary's own log as a file, so tests can check what it does not say (payload data, secrets).
+        c.put("quarkus.log.file.enabled", "true");
+        c.put("quarkus.log.file.path", LOG.toString());
         c.put("tributary.spool.dir", s.dir.resolve("spool").toString());
         c.put("tributary.health.interval", "300ms");
         c.put("tributary.kafka.brokers", s.kafka.bootstrap());
