@@ -188,6 +188,49 @@ class ForgedControlTest {
         }
     }
 
+    @Test
+    void aSpooledRecordThePrimaryRefusesForItsSizeIsDeadAndTheSegmentStillReplays() throws Exception {
+        RecordCipher cipher = new RecordCipher(new KeyRing("k2",
+                Map.of("k1", TributaryResource.OLD_KEY, "k2", TributaryResource.ACTIVE_KEY)));
+        String scope = RecordCipher.scope("payments", "analytics.payments");
+        OutboxWriter.update(s.source, "INSERT INTO payments_outbox (aggregatetype, aggregateid, type, payload) "
+                + "VALUES ('payments', 'replay-first', 'PaymentChanged', '{}')");
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> "1".equals(OutboxWriter.query(s.primary,
+                "SELECT count(*) FROM analytics.payments WHERE business_key = 'replay-first'")));
+        // An index a value can outgrow: that record fails with SQLState 54000, the others do not.
+        OutboxWriter.update(s.primary, "CREATE INDEX payments_big ON analytics.payments ((payload->>'big'))");
+        try {
+            long good = Long.parseLong(OutboxWriter.query(s.source, "INSERT INTO payments_outbox (aggregatetype, "
+                    + "aggregateid, type, payload, status) VALUES ('payments', 'replay-good', 'PaymentChanged', '{}', "
+                    + "'PARKED') RETURNING id"));
+            long big = Long.parseLong(OutboxWriter.query(s.source, "INSERT INTO payments_outbox (aggregatetype, "
+                    + "aggregateid, type, payload, status) VALUES ('payments', 'replay-big', 'PaymentChanged', '{}', "
+                    + "'PARKED') RETURNING id"));
+            StringBuilder random = new StringBuilder();
+            java.util.Random r = new java.util.Random(3);
+            while (random.length() < 8_000) {
+                random.append(Long.toHexString(r.nextLong()));
+            }
+            Path dir = s.dir.resolve("spool").resolve("payments").resolve("primary");
+            Path segment = SpoolFiles.writeSegment(dir, 900_000_002L, List.of(
+                    new Spool.Entry("replay-big", big, cipher.seal(scope, "replay-big", new Envelope(big, big, false,
+                            Instant.now(), "{\"big\": \"" + random + "\"}").toBytes())),
+                    new Spool.Entry("replay-good", good, cipher.seal(scope, "replay-good", new Envelope(good, good, false,
+                            Instant.now(), "{\"ok\": 1}").toBytes()))));
+            await().atMost(Duration.ofSeconds(60)).until(() -> !Files.exists(segment));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertEquals("{\"ok\": 1}", OutboxWriter.query(s.primary,
+                        "SELECT payload::text FROM analytics.payments WHERE business_key = 'replay-good'"));
+                assertEquals("DEAD: rejected by the target: SQLState 54000 (PSQLException)", OutboxWriter.query(s.source,
+                        "SELECT status || ': ' || last_error FROM payments_outbox WHERE id = ?", big));
+            });
+            assertTrue(List.of("DONE", "gone").contains(String.valueOf(OutboxWriter.query(s.source,
+                    "SELECT coalesce(max(status), 'gone') FROM payments_outbox WHERE id = ?", good))));
+        } finally {
+            OutboxWriter.update(s.primary, "DROP INDEX analytics.payments_big");
+        }
+    }
+
     /** Bytes in the payments pipeline's local dead-letter files. */
     private long keptBytes() throws java.io.IOException {
         Path kept = s.dir.resolve("spool").resolve("payments").resolve("dead-letters");
