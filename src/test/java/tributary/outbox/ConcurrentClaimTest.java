@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -21,21 +20,14 @@ import org.junit.jupiter.api.Test;
 
 import tributary.config.TributaryConfig;
 import tributary.testing.Db;
+import tributary.testing.DefaultColumns;
 import tributary.testing.OutboxWriter;
 import tributary.testing.Servers;
 
 /** Claims against a real PostgreSQL: concurrent collectors never share a row; expired leases are reclaimed. */
 class ConcurrentClaimTest {
 
-    private static final TributaryConfig.Columns DEFAULTS = new TributaryConfig.Columns() {
-        public Optional<String> id() { return Optional.empty(); }
-        public Optional<String> aggregate() { return Optional.empty(); }
-        public Optional<String> businessKey() { return Optional.empty(); }
-        public Optional<String> version() { return Optional.empty(); }
-        public Optional<String> operation() { return Optional.empty(); }
-        public Optional<String> payload() { return Optional.empty(); }
-        public Optional<String> createdAt() { return Optional.empty(); }
-    };
+    private static final TributaryConfig.Columns DEFAULTS = DefaultColumns.NONE;
 
     private static OutboxStore store(DataSource ds, String table, String node) {
         return new OutboxStore(ds, OutboxTable.of(table, TributaryConfig.Layout.TRIBUTARY, DEFAULTS), "claims", node,

@@ -9,7 +9,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -22,6 +21,7 @@ import org.junit.jupiter.api.Test;
 
 import tributary.config.TributaryConfig;
 import tributary.testing.Db;
+import tributary.testing.DefaultColumns;
 import tributary.testing.OutboxWriter;
 import tributary.testing.Servers;
 
@@ -31,15 +31,7 @@ import tributary.testing.Servers;
  */
 class OutboxStatusTest {
 
-    private static final TributaryConfig.Columns DEFAULTS = new TributaryConfig.Columns() {
-        public Optional<String> id() { return Optional.empty(); }
-        public Optional<String> aggregate() { return Optional.empty(); }
-        public Optional<String> businessKey() { return Optional.empty(); }
-        public Optional<String> version() { return Optional.empty(); }
-        public Optional<String> operation() { return Optional.empty(); }
-        public Optional<String> payload() { return Optional.empty(); }
-        public Optional<String> createdAt() { return Optional.empty(); }
-    };
+    private static final TributaryConfig.Columns DEFAULTS = DefaultColumns.NONE;
 
     private final DataSource ds = Db.of(Servers.get().source);
 
