@@ -227,6 +227,65 @@ public interface TributaryConfig {
         Retention retention();
 
         Backlog backlog();
+
+        /** Cleaning rules, run in collect before the seal: Kafka, the spool and the target see only cleaned data. */
+        Clean clean();
+    }
+
+    interface Clean {
+        /** Rules in the order they run, as {@code clean.rules[0].type=...}; none by default. */
+        Optional<List<Rule>> rules();
+    }
+
+    /**
+     * One cleaning rule. Fields are JSONPath expressions naming one field ({@code $.customer.email}); conditions
+     * are JSONPath filter expressions ({@code $[?(@.status == 'test')]}).
+     */
+    interface Rule {
+        /**
+         * filter, rename, drop, default, required, cast, mask, trim, lowercase, uppercase.
+         */
+        String type();
+
+        /** The field the rule works on (every type but filter). */
+        Optional<String> field();
+
+        /** Several fields at once, for drop, required, trim, lowercase and uppercase. */
+        Optional<List<String>> fields();
+
+        /** filter: records matching this condition are dropped and acked FILTERED. */
+        Optional<String> when();
+
+        /** rename: the new name of the field (a plain name, kept in the field's object). */
+        Optional<String> to();
+
+        /** default: the value when the field is absent or null, as JSON ({@code 0}, {@code "EUR"}) or plain text. */
+        Optional<String> value();
+
+        /** cast: number, integer, boolean, date, timestamp or timestamptz. */
+        Optional<String> as();
+
+        /**
+         * cast: the pattern the text follows: a {@code DateTimeFormatter} pattern for dates and times
+         * ({@code dd.MM.yyyy}), a decimal separator for numbers ({@code ,}), the true and false words for booleans
+         * ({@code yes/no}). Without it ISO formats, a dot, and true/false apply.
+         */
+        Optional<String> pattern();
+
+        /** mask: redact or hash. */
+        Optional<String> mode();
+
+        /** mask redact: the replacement text. */
+        @WithDefault("***")
+        String text();
+
+        /** mask redact: characters kept at the end of the value (e.g. 4 of a card number). */
+        @WithDefault("0")
+        @Min(0)
+        int keepLast();
+
+        /** mask hash: the HMAC-SHA-256 secret, at least 16 bytes; a secret, never logged. */
+        Optional<String> secret();
     }
 
     interface Source {
@@ -293,9 +352,34 @@ public interface TributaryConfig {
 
         String table();
 
-        /** Create the target table and its live view when missing. */
+        /** Create the target table and its live view when missing, and upgrade tables Tributary created. */
         @WithDefault("true")
         boolean createTable();
+
+        /**
+         * Typed columns, as {@code target.columns.<name>.type=numeric(12,2)}. Without any, the target keeps the whole
+         * payload as jsonb.
+         */
+        Map<String, Column> columns();
+
+        /** Keep the whole payload in a jsonb column too; defaults to true without columns, false with them. */
+        Optional<Boolean> keepPayload();
+
+        /** What happens to a payload field no column maps: ignore, add-column or fail (typed targets only). */
+        @WithDefault("ignore")
+        String evolution();
+    }
+
+    /** A typed target column. */
+    interface Column {
+        /**
+         * SQL type: text, varchar(n), smallint, integer, bigint, numeric(p,s), boolean, date, timestamp, timestamptz,
+         * uuid or jsonb.
+         */
+        String type();
+
+        /** Where the value comes from: a JSONPath of one field ({@code $.customer.email}); {@code $.<name>} by default. */
+        Optional<String> from();
     }
 
     interface Poll {

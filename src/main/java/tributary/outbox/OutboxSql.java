@@ -159,6 +159,19 @@ public final class OutboxSql {
                 + " = ANY (?) AND status = 'PROCESSING' AND claimed_by = ?";
     }
 
+    /**
+     * Claimed rows a cleaning rule dropped: final, never published. Binds: reason, ids[], claimedBy.
+     */
+    public String markFiltered() {
+        return "UPDATE " + t.table() + " SET status = 'FILTERED', status_at = now(), last_error = ? WHERE " + t.id()
+                + " = ANY (?) AND status = 'PROCESSING' AND claimed_by = ?";
+    }
+
+    /** Retention 0: filtered rows go at once, like acked ones. Binds: ids[], claimedBy. */
+    public String deleteFiltered() {
+        return "DELETE FROM " + t.table() + " WHERE " + t.id() + " = ANY (?) AND status = 'PROCESSING' AND claimed_by = ?";
+    }
+
     /** Rows that used up their attempts become DEAD. Binds: [aggregate], leaseSeconds, maxAttempts. */
     public String buryExhausted() {
         return "UPDATE " + t.table() + " SET status = 'DEAD', status_at = now(), last_error = coalesce(last_error, '') || "
@@ -172,8 +185,8 @@ public final class OutboxSql {
      * [aggregate], ageSeconds.
      */
     public String purge(String status) {
-        if (!"DONE".equals(status) && !"DEAD".equals(status)) {
-            throw new IllegalArgumentException("only DONE and DEAD rows are ever purged, not " + status);
+        if (!"DONE".equals(status) && !"DEAD".equals(status) && !"FILTERED".equals(status)) {
+            throw new IllegalArgumentException("only DONE, DEAD and FILTERED rows are ever purged, not " + status);
         }
         String predicate = scope() + "status = '" + status + "' AND status_at < now() - make_interval(secs => ?)";
         return "DELETE FROM " + t.table() + " WHERE " + t.id() + " IN (SELECT " + t.id() + " FROM " + t.table()

@@ -24,7 +24,7 @@ public class OutboxStore {
 
     /** Outbox statuses; the strings are what the status column holds. */
     public enum Status {
-        PENDING, PROCESSING, ENQUEUED, SPOOLED, PARKED, DONE, FAILED, DEAD
+        PENDING, PROCESSING, ENQUEUED, SPOOLED, PARKED, DONE, FAILED, DEAD, FILTERED
     }
 
     /** Rows per status with the creation time of the oldest row in each and the latest status change. */
@@ -35,10 +35,10 @@ public class OutboxStore {
             return latestChange.get(Status.DEAD);
         }
 
-        /** Creation time of the oldest row that is not yet final (DONE or DEAD), or null. */
+        /** Creation time of the oldest row that is not yet final (DONE, DEAD or FILTERED), or null. */
         public Instant oldestUnfinished() {
             return oldest.entrySet().stream()
-                    .filter(e -> e.getKey() != Status.DONE && e.getKey() != Status.DEAD)
+                    .filter(e -> e.getKey() != Status.DONE && e.getKey() != Status.DEAD && e.getKey() != Status.FILTERED)
                     .map(Map.Entry::getValue).min(Comparator.naturalOrder()).orElse(null);
         }
     }
@@ -188,6 +188,27 @@ public class OutboxStore {
     /** Marks acked rows DONE, or deletes them when {@code deleteAtAck} (retention 0). */
     public int markDone(long[] ids, boolean deleteAtAck) throws SQLException {
         return byIds(deleteAtAck ? sql.deleteAcked() : sql.markDone(), ids);
+    }
+
+    /**
+     * Claimed rows a cleaning rule filtered out: final without reaching Kafka, or deleted at once when DONE rows
+     * are (retention.done=0). The reason names the rule only.
+     */
+    public int markFiltered(long[] ids, String reason, boolean deleteAtAck) throws SQLException {
+        if (ids.length == 0) {
+            return 0;
+        }
+        if (deleteAtAck) {
+            return update(sql.deleteFiltered(), ps -> {
+                ps.setArray(1, ids(ps.getConnection(), ids));
+                ps.setString(2, nodeId);
+            });
+        }
+        return update(sql.markFiltered(), ps -> {
+            ps.setString(1, Reasons.clean(reason));
+            ps.setArray(2, ids(ps.getConnection(), ids));
+            ps.setString(3, nodeId);
+        });
     }
 
     public int markFailed(long[] ids, String reason, Duration backoff) throws SQLException {

@@ -49,18 +49,19 @@ public class Maintenance {
         this.deadRows = deadRows;
     }
 
-    /** Deletes expired DONE and DEAD rows and tombstones, in bounded batches; buries exhausted rows. */
+    /** Deletes expired DONE, FILTERED and DEAD rows and tombstones, in bounded batches; buries exhausted rows. */
     public void retain(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) throws SQLException {
         Pipeline p = pipelines.get(pipeline);
         var retention = p.config().retention();
         int buried = p.outbox().buryExhausted(p.config().lease(), p.config().maxAttempts());
         deadRows.add(pipeline, buried);
         redrive(p);
-        long done = retention.done().isZero() ? 0 : p.outbox().purge(Status.DONE, retention.done(), retention.batchSize());
+        long done = retention.done().isZero() ? 0 : p.outbox().purge(Status.DONE, retention.done(), retention.batchSize())
+                + p.outbox().purge(Status.FILTERED, retention.done(), retention.batchSize());
         long dead = p.outbox().purge(Status.DEAD, retention.dead(), retention.batchSize());
         long tombstones = p.primary().purgeTombstones(retention.tombstones(), retention.batchSize());
         if (buried + done + dead + tombstones > 0) {
-            LOG.infof("pipeline %s retention: %d DONE and %d DEAD rows purged, %d tombstones purged, %d rows DEAD "
+            LOG.infof("pipeline %s retention: %d DONE or FILTERED and %d DEAD rows purged, %d tombstones purged, %d rows DEAD "
                     + "after %d attempts", pipeline, done, dead, tombstones, buried, p.config().maxAttempts());
         }
     }
