@@ -81,9 +81,9 @@ public class Sinks {
      * record, and the rejected ones become poison; any other failure propagates as the target being unusable. The
      * batch is only changed once every record was tried.
      */
-    static void writeIsolatingPoison(TargetWriter writer, SyncBatch batch) throws SQLException {
+    public static void writeIsolatingPoison(TargetWriter writer, SyncBatch batch) throws SQLException {
         try {
-            writer.write(batch.records());
+            unfit(batch, writer.writeAll(batch.records()));
         } catch (SQLException e) {
             if (!Failures.isRecordFault(e)) {
                 throw e;
@@ -92,8 +92,12 @@ public class Sinks {
             List<SyncBatch.Poison> rejected = new ArrayList<>();
             for (SyncRecord r : batch.records()) {
                 try {
-                    writer.write(List.of(r));
-                    written.add(r);
+                    TargetWriter.Written w = writer.writeAll(List.of(r));
+                    if (w.unfit().isEmpty()) {
+                        written.add(r);
+                    } else {
+                        rejected.add(poison(r, w.unfit().get(r)));
+                    }
                 } catch (SQLException one) {
                     if (!Failures.isRecordFault(one)) {
                         throw one;
@@ -106,6 +110,18 @@ public class Sinks {
             batch.records().retainAll(written);
             batch.poison().addAll(rejected);
         }
+    }
+
+    /** Records that do not fit the target's columns leave the batch as poison, with the field and types named. */
+    private static void unfit(SyncBatch batch, TargetWriter.Written written) {
+        if (!written.unfit().isEmpty()) {
+            batch.records().removeAll(written.unfit().keySet());
+            written.unfit().forEach((r, reason) -> batch.poison().add(poison(r, reason)));
+        }
+    }
+
+    private static SyncBatch.Poison poison(SyncRecord r, String reason) {
+        return new SyncBatch.Poison(r.envelope().outboxId(), r.key(), r.sealed(), "does not fit the target: " + reason);
     }
 
     public static List<Spool.Entry> entries(List<SyncRecord> records) {

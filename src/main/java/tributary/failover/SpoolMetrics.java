@@ -15,7 +15,7 @@ import tributary.spool.Spool;
 
 /**
  * Spool backlog as metrics: bytes, sealed segments left for replay, and quarantined records, per spool; and per
- * pipeline the records the primary's version guard turned away.
+ * pipeline the records the primary's version guard turned away and the schema evolution of its target.
  */
 @ApplicationScoped
 public class SpoolMetrics {
@@ -27,6 +27,12 @@ public class SpoolMetrics {
                     .tag("pipeline", p.name()).register(meters);
             FunctionCounter.builder("tributary.sync.conflicting", p.primary(), w -> w.conflictingRecords())
                     .description("Records with the primary's version but another payload").tag("pipeline", p.name())
+                    .register(meters);
+            FunctionCounter.builder("tributary.schema.unmapped", p.primary(), w -> w.unmappedFields())
+                    .description("New payload fields no target column maps (each counted once)")
+                    .tag("pipeline", p.name()).register(meters);
+            FunctionCounter.builder("tributary.schema.added", p.primary(), w -> w.addedColumns())
+                    .description("Target columns added for new payload fields").tag("pipeline", p.name())
                     .register(meters);
             for (String target : List.of(Pipeline.ENQUEUE, Pipeline.PRIMARY, Pipeline.STANDBY)) {
                 Spool spool = p.spool(target);

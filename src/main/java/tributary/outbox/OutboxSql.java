@@ -199,18 +199,59 @@ public final class OutboxSql {
                 + (filtered ? " WHERE " + t.aggregate() + " = ?" : "") + " GROUP BY status";
     }
 
-    /** Reads nothing, but fails with SQLState 42703 when the table predates the {@code status_at} column. */
-    public String probeColumns() {
-        return "SELECT status, status_at, attempts, next_attempt_at, claimed_by, claimed_at, last_error FROM " + t.table()
-                + " WHERE false";
+    /** The table's unquoted simple name, from which index and history names derive. */
+    String simpleName() {
+        return Identifiers.simpleName(t.table().replace("\"", ""));
     }
 
-    /** The statement that upgrades an outbox table created before {@code status_at} existed. */
-    public String upgrade() {
-        String name = Identifiers.simpleName(t.table().replace("\"", ""));
-        return "ALTER TABLE " + t.table() + " ADD COLUMN IF NOT EXISTS status_at timestamptz NOT NULL DEFAULT now(); "
-                + "CREATE INDEX IF NOT EXISTS \"" + name + "_finished\" ON " + t.table()
-                + " (status, status_at) WHERE status IN ('DONE', 'DEAD')";
+    /** The quoted schema prefix of the table ({@code "sales".}), or nothing. */
+    private String schemaPrefix() {
+        int dot = t.table().indexOf("\".\"");
+        return dot < 0 ? "" : t.table().substring(0, dot + 2);
+    }
+
+    /**
+     * The outbox's versions. V1 is the table as this release's predecessors created it ({@code status_at} was its
+     * last addition, applied in place to older tables); V2 replaces the index retention scans with one that covers
+     * FILTERED rows too, built CONCURRENTLY so the business keeps writing meanwhile.
+     */
+    public java.util.List<tributary.migrate.TableMigrations.Step> migrations() {
+        String name = simpleName();
+        String v1Table = createTable();
+        var v1 = new tributary.migrate.TableMigrations.Step(1, "outbox table with status_at",
+                java.util.List.of(v1Table, "ALTER TABLE " + t.table()
+                        + " ADD COLUMN IF NOT EXISTS status_at timestamptz NOT NULL DEFAULT now()",
+                        "CREATE INDEX IF NOT EXISTS \"" + name + "_finished\" ON " + t.table()
+                                + " (status, status_at) WHERE status IN ('DONE', 'DEAD')"),
+                true, c -> hasColumn(c, "status_at"));
+        var v2 = new tributary.migrate.TableMigrations.Step(2, "purge index covering FILTERED rows",
+                java.util.List.of("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"" + name + "_purge\" ON " + t.table()
+                        + " (status, status_at) WHERE status IN ('DONE', 'DEAD', 'FILTERED')",
+                        "DROP INDEX CONCURRENTLY IF EXISTS " + schemaPrefix() + "\"" + name + "_finished\""),
+                false, c -> hasIndex(c, name + "_purge"));
+        return java.util.List.of(v1, v2);
+    }
+
+    private boolean hasColumn(java.sql.Connection c, String column) throws java.sql.SQLException {
+        try (var ps = c.prepareStatement("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? "
+                + "AND NOT attisdropped")) {
+            ps.setString(1, t.table());
+            ps.setString(2, column);
+            try (var rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    private boolean hasIndex(java.sql.Connection c, String index) throws java.sql.SQLException {
+        try (var ps = c.prepareStatement("SELECT 1 FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid "
+                + "WHERE i.indrelid = to_regclass(?) AND x.relname = ? AND i.indisvalid")) {
+            ps.setString(1, t.table());
+            ps.setString(2, index);
+            try (var rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     /** The Tributary layout, for demo and test set-ups; production systems own their DDL. */

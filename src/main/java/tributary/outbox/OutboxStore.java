@@ -44,6 +44,7 @@ public class OutboxStore {
     }
 
     private final DataSource ds;
+    private final OutboxTable table;
     private final OutboxSql sql;
     private final String aggregate;
     private final String nodeId;
@@ -69,6 +70,7 @@ public class OutboxStore {
         this.ackTimeout = ackTimeout;
         this.upsertValues = upsertValues.stream().map(v -> v.toUpperCase(Locale.ROOT)).collect(Collectors.toSet());
         this.ds = ds;
+        this.table = table;
         this.sql = new OutboxSql(table, aggregate != null);
         this.aggregate = aggregate;
         this.nodeId = nodeId;
@@ -283,26 +285,26 @@ public class OutboxStore {
         return new Backlog(counts, oldest, latest);
     }
 
+    /** Creates the table when missing and applies the migrations it lacks (demo, tests, create-table=true). */
     public void createTable() throws SQLException {
-        try (Connection c = ds.getConnection(); var st = c.createStatement()) {
-            st.execute(sql.createTable());
-        }
+        migrations().migrate();
     }
 
     /**
-     * Checks that the table has the columns this version needs. A table that predates them fails start-up with
-     * the statement that upgrades it: Tributary does not alter a business table on its own.
+     * Checks that the table has every migration this version needs; a table that lacks one fails start-up naming
+     * it and the statements that apply it: with create-table off, Tributary does not alter a business table.
      */
     public void checkColumns(String configKey) throws SQLException {
-        try (Connection c = ds.getConnection(); var st = c.createStatement()) {
-            st.executeQuery(sql.probeColumns()).close();
-        } catch (SQLException e) {
-            if ("42703".equals(e.getSQLState())) {
-                throw new IllegalStateException(configKey + ": the outbox table lacks a column this version needs; "
-                        + "upgrade it with: " + sql.upgrade());
-            }
-            throw e;
-        }
+        migrations().check(configKey);
+    }
+
+    /** The table's versioned migrations, recorded in {@code <table>_tributary} beside it. */
+    public tributary.migrate.TableMigrations migrations() {
+        String quoted = table.table();
+        int dot = quoted.indexOf("\".\"");
+        String schema = dot < 0 ? null : quoted.substring(1, dot);
+        return new tributary.migrate.TableMigrations(ds, schema, quoted, sql.simpleName() + "_tributary",
+                sql.migrations());
     }
 
     private int bindScope(PreparedStatement ps, int index) throws SQLException {

@@ -105,19 +105,47 @@ public class Pipelines {
         // The target's derived names (<table>_live, <table>_tombstones) must fit PostgreSQL's 63 bytes untruncated.
         TargetSql targetSql = named(key + "target.table", () -> new TargetSql(p.target().table()));
         named(key + "source.table", () -> Identifiers.validate(
-                Identifiers.simpleName(p.source().table()) + "_finished"));
+                Identifiers.simpleName(p.source().table()) + "_tributary"));
         OutboxStore outbox = new OutboxStore(datasources.get(p.source().datasource()), table,
                 p.source().aggregate().orElse(null), nodeId, p.source().deleteValues(),
                 p.source().upsertValues().orElse(p.source().layout() == TributaryConfig.Layout.TRIBUTARY
                         ? java.util.List.of("UPSERT") : java.util.List.of()), p.ackTimeout());
         boolean create = p.target().createTable();
+        TargetWriter.Settings settings = named(key + "target.columns", () -> targetSettings(key + "target.", p.target()));
         TargetWriter primary = new TargetWriter(datasources.get(p.target().datasource()), targetSql,
-                create);
+                create, settings);
         Optional<TargetWriter> standby = p.target().standby()
-                .map(ds -> new TargetWriter(datasources.get(ds), targetSql, create));
+                .map(ds -> new TargetWriter(datasources.get(ds), targetSql, create, settings));
         PollPacer pacer = new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize());
         return new Pipeline(name, p, outbox, primary, standby, pacer, spool(name, Pipeline.ENQUEUE),
                 spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true));
+    }
+
+    /**
+     * The target's declaration: typed columns in name order, whether the payload is kept, the evolution policy.
+     * Errors name the column's key.
+     */
+    static TargetWriter.Settings targetSettings(String key, TributaryConfig.Target t) {
+        java.util.List<tributary.sink.TargetColumn> columns = new java.util.ArrayList<>();
+        new TreeMap<>(t.columns()).forEach((name, c) -> {
+            try {
+                columns.add(tributary.sink.TargetColumn.of(name, c.type(), c.from().orElse(null)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("column " + name + " (" + key + "columns." + name + ".*): "
+                        + e.getMessage(), e);
+            }
+        });
+        boolean payload = t.keepPayload().orElse(columns.isEmpty());
+        if (columns.isEmpty() && !payload) {
+            throw new IllegalArgumentException(key + "keep-payload=false needs typed columns under " + key
+                    + "columns.<name>.type");
+        }
+        TargetWriter.Evolution evolution = TargetWriter.Evolution.parse(key + "evolution", t.evolution());
+        if (columns.isEmpty() && evolution != TargetWriter.Evolution.IGNORE) {
+            throw new IllegalArgumentException(key + "evolution=" + t.evolution() + " needs typed columns under " + key
+                    + "columns.<name>.type (a payload-only target keeps every field anyway)");
+        }
+        return new TargetWriter.Settings(key + "table", new tributary.sink.TargetShape(columns, payload), evolution);
     }
 
     /** Runs a step that validates configuration and puts the configuration key in front of its error. */
@@ -178,15 +206,31 @@ public class Pipelines {
     }
 
     /**
-     * Creates the outbox tables configured to be created (targets create theirs before their first write) and
-     * checks that every outbox table has the columns this version needs.
+     * Brings every outbox and target table to the version and declaration this release needs (create-table on) or
+     * checks that it is there (off). A target that is down now is prepared before its first write instead.
      */
     public void createTables() throws SQLException {
         for (Pipeline p : pipelines.values()) {
             if (p.config().source().createTable()) {
                 p.outbox().createTable();
+            } else {
+                p.outbox().checkColumns("tributary.pipelines." + p.name() + ".source.table");
             }
-            p.outbox().checkColumns("tributary.pipelines." + p.name() + ".source.table");
+        }
+        for (Pipeline p : pipelines.values()) {
+            prepareTarget(p.name(), p.primary());
+            if (p.standby().isPresent()) {
+                prepareTarget(p.name(), p.standby().get());
+            }
+        }
+    }
+
+    private static void prepareTarget(String pipeline, TargetWriter writer) {
+        try {
+            writer.prepare();
+        } catch (SQLException e) {
+            LOG.warnf("pipeline %s: target table not prepared now (%s); it is before its first write", pipeline,
+                    tributary.failover.Failures.describe(e));
         }
     }
 

@@ -15,20 +15,45 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 import tributary.crypto.Envelope;
 import tributary.testing.Db;
 import tributary.testing.OutboxWriter;
 import tributary.testing.Servers;
 
-/** Version guard and tombstones against a real PostgreSQL, for every arrival order. */
+/**
+ * Version guard and tombstones against a real PostgreSQL, for every arrival order, on a payload-only target. The
+ * same cases run on a typed target in {@link TypedTombstoneTest}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TombstoneTest {
 
-    private static TargetWriter writer;
+    private TargetWriter writer;
+
+    /** The table the cases write. */
+    String table() {
+        return "tomb_test";
+    }
+
+    /** A writer for the table; a second one is made for the counting case. */
+    TargetWriter newWriter() {
+        return new TargetWriter(Db.of(Servers.get().primary), new TargetSql(table()));
+    }
+
+    /** The row's data as JSON text, or NULL. */
+    String data() {
+        return "payload::text";
+    }
+
+    /** Sets the row's data to {"v": 3}. */
+    String dataIsThree() {
+        return "payload = '{\"v\": 3}'";
+    }
 
     @BeforeAll
-    static void table() throws SQLException {
-        writer = new TargetWriter(Db.of(Servers.get().primary), new TargetSql("tomb_test"));
+    void createTable() throws SQLException {
+        writer = newWriter();
         writer.createTable();
     }
 
@@ -40,14 +65,14 @@ class TombstoneTest {
         return new SyncRecord(key, new Envelope(version, version, true, Instant.now(), null));
     }
 
-    private static String state(String key) throws SQLException {
-        return OutboxWriter.query(Servers.get().primary,
-                "SELECT version || ':' || deleted || ':' || coalesce(payload::text, '-') FROM tomb_test WHERE business_key = ?",
-                key);
+    private String state(String key) throws SQLException {
+        return OutboxWriter.query(Servers.get().primary, "SELECT version || ':' || deleted || ':' || coalesce(" + data()
+                + ", '-') FROM " + table() + " WHERE business_key = ?", key);
     }
 
-    private static String live(String key) throws SQLException {
-        return OutboxWriter.query(Servers.get().primary, "SELECT count(*) FROM tomb_test_live WHERE business_key = ?", key);
+    private String live(String key) throws SQLException {
+        return OutboxWriter.query(Servers.get().primary, "SELECT count(*) FROM " + table() + "_live WHERE business_key = ?",
+                key);
     }
 
     @Test
@@ -92,7 +117,7 @@ class TombstoneTest {
     void purgeRemovesOnlyExpiredTombstones() throws SQLException {
         writer.write(List.of(delete("purge-old-1", 2), delete("purge-old-2", 2), delete("purge-new", 2),
                 upsert("purge-live", 2)));
-        OutboxWriter.update(Servers.get().primary, "UPDATE tomb_test SET synced_at = now() - interval '8 days' "
+        OutboxWriter.update(Servers.get().primary, "UPDATE " + table() + " SET synced_at = now() - interval '8 days' "
                 + "WHERE business_key IN ('purge-old-1', 'purge-old-2', 'purge-live')");
         writer.purgeTombstones(Duration.ofDays(7), 1);
         assertEquals(null, state("purge-old-1"));
@@ -105,13 +130,13 @@ class TombstoneTest {
     void aKeyReCreatedWhileThePurgeRunsKeepsItsLiveRow() throws Exception {
         writer.write(List.of(delete("purge-race", 2)));
         OutboxWriter.update(Servers.get().primary,
-                "UPDATE tomb_test SET synced_at = now() - interval '8 days' WHERE business_key = 'purge-race'");
+                "UPDATE " + table() + " SET synced_at = now() - interval '8 days' WHERE business_key = 'purge-race'");
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try (Connection sync = Db.of(Servers.get().primary).getConnection()) {
             // The sink re-creates the key (a newer upsert) in a transaction still open while the purge runs.
             sync.setAutoCommit(false);
-            try (var st = sync.prepareStatement("UPDATE tomb_test SET version = 3, deleted = false, "
-                    + "payload = '{\"v\": 3}', synced_at = clock_timestamp() WHERE business_key = 'purge-race'")) {
+            try (var st = sync.prepareStatement("UPDATE " + table() + " SET version = 3, deleted = false, "
+                    + dataIsThree() + ", synced_at = clock_timestamp() WHERE business_key = 'purge-race'")) {
                 st.executeUpdate();
             }
             Future<Long> purge = pool.submit(() -> writer.purgeTombstones(Duration.ofDays(7), 10));
@@ -126,7 +151,7 @@ class TombstoneTest {
 
     @Test
     void olderAndConflictingVersionsAreCountedNotApplied() throws SQLException {
-        TargetWriter counted = new TargetWriter(Db.of(Servers.get().primary), new TargetSql("tomb_test"));
+        TargetWriter counted = newWriter();
         counted.write(List.of(upsert("stale-1", 5)));
         counted.write(List.of(upsert("stale-1", 4), upsert("stale-2", 1)));
         assertEquals(1, counted.olderRecords());
