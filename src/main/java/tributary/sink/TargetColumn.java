@@ -39,13 +39,13 @@ public record TargetColumn(String name, ColumnType type, String from, List<Objec
                     + TargetSql.RESERVED);
         }
         ColumnType parsed = ColumnType.parse(type);
-        String path = from == null ? "$['" + name + "']" : from.trim();
+        String path = from == null ? "$." + name : from.trim();
         return new TargetColumn(name, parsed, path, steps(path));
     }
 
     /** A column Tributary added for a new payload field: its value is that top-level field. */
     public static TargetColumn evolved(String name, ColumnType type) {
-        return new TargetColumn(name, type, "$['" + name + "']", List.of(name));
+        return new TargetColumn(name, type, "$." + name, List.of(name));
     }
 
     /** The steps of a definite JSONPath: field names (String) and array indexes (Integer). */
