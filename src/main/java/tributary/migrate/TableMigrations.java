@@ -151,6 +151,9 @@ public final class TableMigrations {
                 .baselineVersion("0")
                 .baselineDescription("table without a version record")
                 .mixed(true)
+                // A session lock instead of one held in a transaction: CREATE INDEX CONCURRENTLY waits for every
+                // open transaction, the lock's own included, and would never finish.
+                .configuration(java.util.Map.of("flyway.postgresql.transactional.lock", "false"))
                 .resourceProvider(NO_RESOURCES)
                 .javaMigrationClassProvider(NO_CLASSES)
                 .javaMigrations(steps.stream().map(Migration::new).toArray(JavaMigration[]::new))

@@ -217,13 +217,12 @@ public final class OutboxSql {
      */
     public java.util.List<tributary.migrate.TableMigrations.Step> migrations() {
         String name = simpleName();
-        String v1Table = createTable();
-        var v1 = new tributary.migrate.TableMigrations.Step(1, "outbox table with status_at",
-                java.util.List.of(v1Table, "ALTER TABLE " + t.table()
-                        + " ADD COLUMN IF NOT EXISTS status_at timestamptz NOT NULL DEFAULT now()",
-                        "CREATE INDEX IF NOT EXISTS \"" + name + "_finished\" ON " + t.table()
-                                + " (status, status_at) WHERE status IN ('DONE', 'DEAD')"),
-                true, c -> hasColumn(c, "status_at"));
+        // The table, then status_at for a table from before it, then the indexes (one of them needs status_at).
+        java.util.List<String> v1Statements = new java.util.ArrayList<>(java.util.List.of(createTable().split("; ")));
+        v1Statements.add(1, "ALTER TABLE " + t.table()
+                + " ADD COLUMN IF NOT EXISTS status_at timestamptz NOT NULL DEFAULT now()");
+        var v1 = new tributary.migrate.TableMigrations.Step(1, "outbox table with status_at", v1Statements, true,
+                c -> hasColumn(c, "status_at"));
         var v2 = new tributary.migrate.TableMigrations.Step(2, "purge index covering FILTERED rows",
                 java.util.List.of("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"" + name + "_purge\" ON " + t.table()
                         + " (status, status_at) WHERE status IN ('DONE', 'DEAD', 'FILTERED')",

@@ -128,6 +128,28 @@ class ConfigValidationTest {
         shared.put("tributary.pipelines.refunds.topic", "tributary.orders");
         String sharedTopic = assertThrows(Exception.class, () -> pipelines(shared)).getMessage();
         assertTrue(sharedTopic.contains("tributary.pipelines.refunds.topic") && sharedTopic.contains("'orders'"), sharedTopic);
+        String type = failure("tributary.pipelines.orders.target.columns.amount.type", "money");
+        assertTrue(type.startsWith("tributary.pipelines.orders.target.columns: column amount "
+                + "(tributary.pipelines.orders.target.columns.amount.*): type 'money' is not one of"), type);
+        Map<String, String> badFrom = valid();
+        badFrom.put("tributary.pipelines.orders.target.columns.amount.type", "numeric(12,2)");
+        badFrom.put("tributary.pipelines.orders.target.columns.amount.from", "$.lines[*].amount");
+        String from = assertThrows(Exception.class, () -> pipelines(badFrom)).getMessage();
+        assertTrue(from.contains("tributary.pipelines.orders.target.columns.amount.*") && from.contains("does not name one "
+                + "field"), from);
+        assertTrue(failure("tributary.pipelines.orders.target.columns.version.type", "bigint")
+                .contains("column version (tributary.pipelines.orders.target.columns.version.*)"));
+        String evolution = failure("tributary.pipelines.orders.target.evolution", "add-column");
+        assertTrue(evolution.contains("tributary.pipelines.orders.target.evolution=add-column needs typed columns"),
+                evolution);
+        Map<String, String> badPolicy = valid();
+        badPolicy.put("tributary.pipelines.orders.target.columns.amount.type", "numeric(12,2)");
+        badPolicy.put("tributary.pipelines.orders.target.evolution", "guess");
+        String policy = assertThrows(Exception.class, () -> pipelines(badPolicy)).getMessage();
+        assertTrue(policy.contains("tributary.pipelines.orders.target.evolution: 'guess' is not one of ignore, add-column, "
+                + "fail"), policy);
+        assertTrue(failure("tributary.pipelines.orders.target.keep-payload", "false")
+                .contains("tributary.pipelines.orders.target.keep-payload=false needs typed columns"));
         Map<String, String> badName = valid();
         badName.put("tributary.pipelines.Bad_Name.source.datasource", "src");
         badName.put("tributary.pipelines.Bad_Name.target.datasource", "dst");

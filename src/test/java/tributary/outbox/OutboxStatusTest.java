@@ -144,19 +144,81 @@ class OutboxStatusTest {
                 "SELECT count(*) FROM status_test_d WHERE status = 'PENDING' AND attempts = 0"));
     }
 
+    /** The outbox DDL this release's predecessor shipped (V1): no version record, no purge index. */
+    private static void createV1(String table) throws SQLException {
+        OutboxWriter.update(Servers.get().source, "CREATE TABLE " + table + " (id bigserial PRIMARY KEY, aggregate text "
+                + "NOT NULL, business_key text NOT NULL, version bigint NOT NULL, operation text NOT NULL DEFAULT 'UPSERT', "
+                + "payload jsonb, created_at timestamptz NOT NULL DEFAULT clock_timestamp(), status text NOT NULL DEFAULT "
+                + "'PENDING', status_at timestamptz NOT NULL DEFAULT now(), attempts int NOT NULL DEFAULT 0, "
+                + "next_attempt_at timestamptz, claimed_by text, claimed_at timestamptz, last_error text)");
+        OutboxWriter.update(Servers.get().source, "CREATE INDEX " + table + "_due ON " + table + " (aggregate, id) "
+                + "WHERE status IN ('PENDING', 'FAILED', 'PROCESSING')");
+        OutboxWriter.update(Servers.get().source, "CREATE INDEX " + table + "_finished ON " + table + " (status, status_at) "
+                + "WHERE status IN ('DONE', 'DEAD')");
+        OutboxWriter.update(Servers.get().source, "INSERT INTO " + table + " (aggregate, business_key, version, payload, "
+                + "status) SELECT 'orders', 'k' || g, 1, '{}', CASE WHEN g % 2 = 0 THEN 'DONE' ELSE 'PENDING' END "
+                + "FROM generate_series(1, 100) g");
+    }
+
+    private static String indexes(String table) throws SQLException {
+        return OutboxWriter.query(Servers.get().source, "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes "
+                + "WHERE tablename = ?", table);
+    }
+
     @Test
-    void anOutboxTableFromBeforeStatusAtFailsStartUpWithItsUpgrade() throws Exception {
+    void anOutboxFromThePreviousReleaseIsUpgradedInPlaceWhenCreateTableIsOn() throws Exception {
+        createV1("status_test_v1");
+        OutboxStore store = store("status_test_v1", "orders", Duration.ofMinutes(30));
+        assertEquals(List.of(2), store.migrations().missing().stream().map(s -> s.version()).toList(),
+                "no version record: V1 is seen in the table, V2 is not");
+        store.createTable();
+        assertEquals(List.of(), store.migrations().missing());
+        assertEquals("status_test_v1_due,status_test_v1_pkey,status_test_v1_purge", indexes("status_test_v1"));
+        assertEquals("0,1,2", OutboxWriter.query(Servers.get().source,
+                "SELECT string_agg(version, ',' ORDER BY installed_rank) FROM status_test_v1_tributary WHERE success"));
+        assertEquals("50/50", OutboxWriter.query(Servers.get().source, "SELECT count(*) FILTER (WHERE status = 'DONE') || '/' "
+                + "|| count(*) FILTER (WHERE status = 'PENDING') FROM status_test_v1"), "rows untouched");
+        store.createTable();
+        assertEquals("3", OutboxWriter.query(Servers.get().source, "SELECT count(*) FROM status_test_v1_tributary"),
+                "a second start changes nothing");
+        // FILTERED rows are purged through the new index, like DONE rows.
+        OutboxWriter.update(Servers.get().source, "UPDATE status_test_v1 SET status = 'FILTERED', status_at = now() - "
+                + "interval '2 hours' WHERE status = 'DONE'");
+        assertEquals(50, store.purge(OutboxStore.Status.FILTERED, Duration.ofHours(1), 7));
+    }
+
+    @Test
+    void anOutboxLackingAMigrationFailsStartUpNamingItWhenCreateTableIsOff() throws Exception {
+        createV1("status_test_v1off");
+        OutboxStore store = store("status_test_v1off", "orders", Duration.ofMinutes(30));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> store.checkColumns("tributary.pipelines.orders.source.table"));
+        assertTrue(e.getMessage().startsWith("tributary.pipelines.orders.source.table: table \"status_test_v1off\" lacks "
+                + "migration(s) V2 (purge index covering FILTERED rows); set tributary.pipelines.orders.source.create-table"
+                + "=true"), e.getMessage());
+        assertEquals("status_test_v1off_due,status_test_v1off_finished,status_test_v1off_pkey", indexes("status_test_v1off"),
+                "with create-table off nothing is changed");
+        // The statements the message names bring the table up to date.
+        String run = e.getMessage().substring(e.getMessage().indexOf("or run: ") + 8);
+        try (Connection c = ds.getConnection(); var st = c.createStatement()) {
+            for (String statement : run.split("; ")) {
+                st.execute(statement);
+            }
+        }
+        store.checkColumns("tributary.pipelines.orders.source.table");
+    }
+
+    @Test
+    void anOutboxFromBeforeStatusAtNamesBothMigrations() throws Exception {
         OutboxWriter.update(Servers.get().source, "CREATE TABLE status_test_old (id bigserial PRIMARY KEY, aggregate text, "
                 + "business_key text, version bigint, operation text, payload jsonb, created_at timestamptz, status text, "
                 + "attempts int, next_attempt_at timestamptz, claimed_by text, claimed_at timestamptz, last_error text)");
         OutboxStore old = store("status_test_old", "orders", Duration.ofMinutes(30));
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> old.checkColumns("tributary.pipelines.orders.source.table"));
-        assertTrue(e.getMessage().startsWith("tributary.pipelines.orders.source.table"), e.getMessage());
+        assertTrue(e.getMessage().contains("lacks migration(s) V1 (outbox table with status_at), V2"), e.getMessage());
         assertTrue(e.getMessage().contains("ADD COLUMN IF NOT EXISTS status_at"), e.getMessage());
-        try (Connection c = ds.getConnection(); var st = c.createStatement()) {
-            st.execute(e.getMessage().substring(e.getMessage().indexOf("ALTER TABLE")));
-        }
+        old.createTable();
         old.checkColumns("tributary.pipelines.orders.source.table");
     }
 
