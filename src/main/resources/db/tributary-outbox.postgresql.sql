@@ -20,10 +20,15 @@ CREATE TABLE IF NOT EXISTS tributary_outbox (
 -- Claims scan only unfinished rows; retention scans only final ones.
 CREATE INDEX IF NOT EXISTS tributary_outbox_due ON tributary_outbox (aggregate, id)
     WHERE status IN ('PENDING', 'FAILED', 'PROCESSING');
-CREATE INDEX IF NOT EXISTS tributary_outbox_finished ON tributary_outbox (status, status_at)
-    WHERE status IN ('DONE', 'DEAD');
--- Upgrading an outbox created before status_at existed (Tributary refuses to start until this ran):
---   ALTER TABLE tributary_outbox ADD COLUMN IF NOT EXISTS status_at timestamptz NOT NULL DEFAULT now();
---   CREATE INDEX IF NOT EXISTS tributary_outbox_finished ON tributary_outbox (status, status_at)
---       WHERE status IN ('DONE', 'DEAD');
---   DROP INDEX IF EXISTS tributary_outbox_final;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS tributary_outbox_purge ON tributary_outbox (status, status_at)
+    WHERE status IN ('DONE', 'DEAD', 'FILTERED');
+--
+-- Versions. Tributary records the version of each table it owns in a Flyway history table beside it
+-- (tributary_outbox_tributary here). With source.create-table=true it applies what is missing at start-up:
+--   V1  the table above with status_at, and the index tributary_outbox_finished (status, status_at)
+--       WHERE status IN ('DONE', 'DEAD')
+--   V2  tributary_outbox_purge as above (covers FILTERED rows), then
+--       DROP INDEX CONCURRENTLY IF EXISTS tributary_outbox_finished
+-- With create-table=false (the business owns its DDL) it changes nothing and refuses to start naming each missing
+-- version and its statements; without a history table it reads the versions from the table's structure, so a
+-- table created from this file counts as V2.

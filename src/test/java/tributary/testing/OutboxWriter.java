@@ -33,7 +33,14 @@ public final class OutboxWriter {
     public static void createOutbox(Postgres pg) throws SQLException {
         try (var in = OutboxWriter.class.getResourceAsStream("/db/tributary-outbox.postgresql.sql");
                 Connection c = Servers.connect(pg); var st = c.createStatement()) {
-            st.execute(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            // Statement by statement, as psql runs the file: CREATE INDEX CONCURRENTLY refuses a transaction.
+            String ddl = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                    .replaceAll("(?m)--.*$", "");
+            for (String statement : ddl.split(";")) {
+                if (!statement.isBlank()) {
+                    st.execute(statement);
+                }
+            }
         } catch (java.io.IOException e) {
             throw new SQLException("cannot read the shipped outbox DDL", e);
         }
