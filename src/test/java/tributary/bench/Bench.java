@@ -13,6 +13,8 @@ import java.util.Map;
 
 import tributary.crypto.Envelope;
 import tributary.sink.SyncRecord;
+import tributary.sink.TargetColumn;
+import tributary.sink.TargetShape;
 import tributary.sink.TargetSql;
 import tributary.sink.TargetWriter;
 import tributary.testing.Db;
@@ -39,7 +41,7 @@ public final class Bench {
         int pacedSeconds = Integer.getInteger("bench.seconds", 30);
         Servers s = Servers.get();
         OutboxWriter.createOutbox(s.source);
-        for (String table : List.of("bench_base", "bench_outbox", "purge_outbox", "paced_outbox")) {
+        for (String table : List.of("bench_base", "bench_outbox", "purge_outbox", "paced_outbox", "typed_outbox")) {
             exec(s, "CREATE TABLE " + table + " (LIKE tributary_outbox INCLUDING ALL)");
         }
         exec(s, "INSERT INTO bench_base (aggregate, business_key, version, payload) SELECT 'bench', 'key-' || g, 1, "
@@ -48,13 +50,22 @@ public final class Bench {
         String avg = OutboxWriter.query(s.source, "SELECT round(avg(length(payload::text))) FROM bench_base");
         System.out.printf("rows: %d, payload ~%s bytes%n", rows, avg);
 
-        double baseline = baseline(s, rows);
+        double baseline = baseline(s, rows, new TargetWriter(Db.of(s.primary), new TargetSql("bench_direct")));
         System.out.printf("baseline  plain JDBC copy source → primary: %,.0f rows/s%n", baseline);
+        // The sink itself, on the same rows: typed columns against the payload-only jsonb table.
+        double typedSink = baseline(s, rows, new TargetWriter(Db.of(s.primary), new TargetSql("bench_direct_typed"), true,
+                new TargetWriter.Settings("bench", TYPED, TargetWriter.Evolution.IGNORE)));
+        System.out.printf("sink      typed columns, same rows:        %,.0f rows/s  ratio to jsonb sink %.2f%n", typedSink,
+                typedSink / baseline);
 
         Map<String, String> config = TributaryProcess.baseConfig(s);
         pipeline(config, "bench", "bench_outbox", "1h");
         pipeline(config, "purge", "purge_outbox", "0");
         pipeline(config, "paced", "paced_outbox", "1h");
+        pipeline(config, "typed", "typed_outbox", "1h");
+        for (TargetColumn col : TYPED.columns()) {
+            config.put("tributary.pipelines.typed.target.columns." + col.name() + ".type", col.type().sql());
+        }
         Path log = Path.of("target", "bench", "tributary.log").toAbsolutePath();
         try (TributaryProcess tributary = new TributaryProcess(TributaryProcess.defaultJar(), log, config, Ports.free()).start()) {
             Thread.sleep(3_000); // consumers join their groups
@@ -64,6 +75,9 @@ public final class Bench {
             double purged = backlog(s, "purge_outbox", "purge_sync", rows);
             System.out.printf("pipeline  backlog, DONE deleted at ack:   %,.0f rows/s  ratio %.2f  latency %s%n", purged,
                     purged / baseline, latency(s, "purge_sync"));
+            double typed = backlog(s, "typed_outbox", "typed_sync", rows);
+            System.out.printf("pipeline  backlog, typed target, kept:    %,.0f rows/s  ratio %.2f  latency %s%n", typed,
+                    typed / baseline, latency(s, "typed_sync"));
             int sent = paced(s, rate, pacedSeconds);
             System.out.printf("paced     %d rows/s for %d s (%d rows), source commit → primary commit: %s%n", rate,
                     pacedSeconds, sent, latency(s, "paced_sync"));
@@ -86,9 +100,13 @@ public final class Bench {
         c.put(p + "batch-size", String.valueOf(BATCH));
     }
 
+    /** The bench rows as typed columns. */
+    private static final TargetShape TYPED = new TargetShape(List.of(TargetColumn.of("id", "bigint", null),
+            TargetColumn.of("customer", "text", null), TargetColumn.of("amount", "numeric(12,2)", null),
+            TargetColumn.of("state", "varchar(16)", null), TargetColumn.of("note", "text", null)), false);
+
     /** Reads the rows with a cursor and upserts them with the same statement and batch size as the sink. */
-    private static double baseline(Servers s, int rows) throws SQLException {
-        TargetWriter writer = new TargetWriter(Db.of(s.primary), new TargetSql("bench_direct"));
+    private static double baseline(Servers s, int rows, TargetWriter writer) throws SQLException {
         writer.createTable();
         long start = System.nanoTime();
         int copied = 0;
