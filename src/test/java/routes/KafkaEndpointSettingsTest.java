@@ -52,7 +52,7 @@ class KafkaEndpointSettingsTest {
                 .withConverter(Duration.class, 200, new DurationConverter())
                 .withSources(new PropertiesConfigSource(values, "test", 100)).build().getConfigMapping(TributaryConfig.class);
         KafkaClients clients = new KafkaClients(config);
-        Topics topics = new Topics(config, new Pipelines(config, new Datasources(config)), clients, new TargetHealth(1));
+        Topics topics = new Topics(config, new Pipelines(config, new Datasources(config), new org.apache.camel.impl.DefaultCamelContext()), clients, new TargetHealth(1));
         try (DefaultCamelContext camel = new DefaultCamelContext()) {
             KafkaComponent kafka = new KafkaComponent(camel);
             new KafkaComponentSettings().onComponentAdd(new ComponentAddEvent(kafka), clients, topics);

@@ -13,4 +13,9 @@ public record OutboxRecord(long id, String key, Long version, boolean delete, St
             int attempts) {
         this(id, key, version, delete, payload, createdAt, attempts, null);
     }
+
+    /** The same row with another payload: what the cleaning rules made of it. */
+    public OutboxRecord withPayload(String cleaned) {
+        return new OutboxRecord(id, key, version, delete, cleaned, createdAt, attempts, problem);
+    }
 }

@@ -13,18 +13,23 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 
+import tributary.clean.CleanRules;
 import tributary.outbox.OutboxRecord;
 
 /**
- * The clean stage's rules: a record needs a business key and a version, and an upsert needs a JSON object
- * payload. A record that breaks a rule is rejected with its reason; the rest of the batch flows on.
+ * The clean stage: a record needs a business key and a version, and an upsert needs a JSON object payload; then the
+ * pipeline's cleaning rules run on each upsert. A record that breaks a rule is rejected with its reason, one a filter
+ * matches is set aside; the rest of the batch flows on.
  */
 public final class Cleaner {
 
     private static final JsonFactory JSON = new JsonFactory();
 
-    /** Valid records in input order, and the rejected ones by outbox id with their reasons. */
-    public record Cleaned(List<OutboxRecord> valid, Map<Long, String> rejected) {
+    /**
+     * Valid records in input order (with their cleaned payloads), the rejected ones by outbox id with their reasons,
+     * and the filtered ones by outbox id with the filter that matched.
+     */
+    public record Cleaned(List<OutboxRecord> valid, Map<Long, String> rejected, Map<Long, String> filtered) {
     }
 
     /**
@@ -41,13 +46,34 @@ public final class Cleaner {
      *        sealed, sent or spooled, instead of failing every retry
      */
     public Cleaned clean(List<OutboxRecord> records, String pipeline, Duration tombstones, int maxRecordBytes) {
+        return clean(records, pipeline, tombstones, maxRecordBytes, CleanRules.none());
+    }
+
+    /**
+     * @param rules the pipeline's cleaning rules, run on every upsert that passed the checks above; deletes carry no
+     *        data to clean. The size limit applies to the cleaned payload, since rules can make it larger.
+     */
+    public Cleaned clean(List<OutboxRecord> records, String pipeline, Duration tombstones, int maxRecordBytes,
+            CleanRules rules) {
         List<OutboxRecord> valid = new ArrayList<>(records.size());
         Map<Long, String> rejected = new LinkedHashMap<>();
+        Map<Long, String> filtered = new LinkedHashMap<>();
         Instant limit = Instant.now().minus(tombstones);
         for (OutboxRecord r : records) {
             String reason = problem(r);
             if (reason == null && r.createdAt().isBefore(limit)) {
                 reason = tooLate(pipeline, tombstones);
+            }
+            if (reason == null && !r.delete() && !rules.isEmpty()) {
+                CleanRules.Outcome outcome = rules.apply(r.payload());
+                if (outcome.filteredBy() != null) {
+                    filtered.put(r.id(), "filtered by " + outcome.filteredBy());
+                    continue;
+                }
+                reason = outcome.deadReason();
+                if (reason == null) {
+                    r = r.withPayload(outcome.payload());
+                }
             }
             if (reason == null) {
                 reason = tooLarge(r, maxRecordBytes);
@@ -58,7 +84,7 @@ public final class Cleaner {
                 rejected.put(r.id(), reason);
             }
         }
-        return new Cleaned(valid, rejected);
+        return new Cleaned(valid, rejected, filtered);
     }
 
     /** Bytes a sealed record adds besides its payload and key: envelope fields, seal header, IV, tag, headers. */

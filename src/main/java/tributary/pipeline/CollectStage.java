@@ -3,7 +3,9 @@ package tributary.pipeline;
 import java.io.IOException;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.ExchangeProperty;
@@ -36,16 +38,18 @@ public class CollectStage {
     private final Cleaner cleaner = new Cleaner();
     private final TargetHealth health;
     private final DeadRows deadRows;
+    private final FilteredRows filteredRows;
     private final int maxRecordBytes;
 
     public CollectStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel, TargetHealth health,
-            DeadRows deadRows, tributary.config.TributaryConfig config) {
+            DeadRows deadRows, FilteredRows filteredRows, tributary.config.TributaryConfig config) {
         this.maxRecordBytes = config.kafka().maxRecordBytes();
         this.pipelines = pipelines;
         this.cipher = cipher;
         this.camel = camel;
         this.health = health;
         this.deadRows = deadRows;
+        this.filteredRows = filteredRows;
     }
 
     /**
@@ -76,11 +80,18 @@ public class CollectStage {
         return rows;
     }
 
-    /** Rejected records become DEAD with their reason; the valid ones go on. */
+    /**
+     * Rejected records become DEAD with their reason; filtered ones are acked FILTERED (final, purged like DONE);
+     * the valid ones go on with their cleaned payloads.
+     */
     public List<OutboxRecord> clean(@ExchangeProperty(Exchanges.PIPELINE) String pipeline, List<OutboxRecord> rows)
             throws SQLException {
         Pipeline p = pipelines.get(pipeline);
-        Cleaner.Cleaned cleaned = cleaner.clean(rows, pipeline, p.config().retention().tombstones(), maxRecordBytes);
+        Cleaner.Cleaned cleaned = cleaner.clean(rows, pipeline, p.config().retention().tombstones(), maxRecordBytes,
+                p.clean());
+        if (!cleaned.filtered().isEmpty()) {
+            filtered(p, cleaned.filtered());
+        }
         if (!cleaned.rejected().isEmpty()) {
             deadRows.add(pipeline, p.outbox().markDead(cleaned.rejected()));
             LOG.warnf("pipeline %s: %d record(s) rejected by clean rules and marked DEAD, e.g. id %d: %s", pipeline,
@@ -88,6 +99,16 @@ public class CollectStage {
                     cleaned.rejected().values().iterator().next());
         }
         return cleaned.valid();
+    }
+
+    /** One status change per filter that matched, so each row names the rule that dropped it. */
+    private void filtered(Pipeline p, Map<Long, String> filtered) throws SQLException {
+        Map<String, List<Long>> byRule = new LinkedHashMap<>();
+        filtered.forEach((id, reason) -> byRule.computeIfAbsent(reason, r -> new ArrayList<>()).add(id));
+        for (Map.Entry<String, List<Long>> e : byRule.entrySet()) {
+            long[] ids = e.getValue().stream().mapToLong(Long::longValue).toArray();
+            filteredRows.add(p.name(), p.outbox().markFiltered(ids, e.getKey(), p.deleteAtAck()));
+        }
     }
 
     /** The failure came from the Kafka send, not from the spool or the database. */

@@ -3,15 +3,16 @@ package tributary.pipeline;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import tributary.clean.CleanRules;
 import tributary.config.TributaryConfig;
 import tributary.outbox.OutboxStore;
 import tributary.sink.TargetWriter;
 import tributary.spool.Spool;
 
-/** One configured pipeline at run time: its settings, outbox, target, topics and poll pacing. */
+/** One configured pipeline at run time: its settings, cleaning rules, outbox, target, topics and poll pacing. */
 public record Pipeline(String name, TributaryConfig.Pipeline config, OutboxStore outbox, TargetWriter primary,
         Optional<TargetWriter> standby, PollPacer pacer, Spool enqueueSpool, Spool primarySpool, Spool standbySpool,
-        AtomicBoolean spooled) {
+        AtomicBoolean spooled, CleanRules clean) {
 
     /** Spool targets: records for Kafka, for the primary, for the standby. */
     public static final String ENQUEUE = "enqueue";

@@ -13,10 +13,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
+import org.apache.camel.CamelContext;
 import org.jboss.logging.Logger;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import tributary.clean.CleanRules;
 import tributary.config.Identifiers;
 import tributary.config.TributaryConfig;
 import tributary.jdbc.Datasources;
@@ -39,7 +41,8 @@ public class Pipelines {
     private final TributaryConfig.Spool spoolConfig;
     private final SpoolLock spoolLock;
 
-    public Pipelines(TributaryConfig config, Datasources datasources) {
+    /** @param camel resolves the jsonpath language of the cleaning rules' filter conditions */
+    public Pipelines(TributaryConfig config, Datasources datasources, CamelContext camel) {
         this.spoolConfig = config.spool();
         this.nodeId = config.nodeId().orElseGet(Pipelines::hostName);
         try {
@@ -49,7 +52,7 @@ public class Pipelines {
             throw new UncheckedIOException("tributary.spool.dir " + spoolConfig.dir() + " is not usable", e);
         }
         try {
-            config.pipelines().forEach((name, p) -> pipelines.put(name, build(name, p, datasources)));
+            config.pipelines().forEach((name, p) -> pipelines.put(name, build(name, p, datasources, camel)));
             checkTopicsAreOwnedOnce(pipelines.values());
         } catch (RuntimeException e) {
             releaseLock();
@@ -84,7 +87,7 @@ public class Pipelines {
         }
     }
 
-    private Pipeline build(String name, TributaryConfig.Pipeline p, Datasources datasources) {
+    private Pipeline build(String name, TributaryConfig.Pipeline p, Datasources datasources, CamelContext camel) {
         if (!NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("pipeline name '" + name
                     + "' must be lower-case letters, digits and '-' (it names routes, topics and consumer groups)");
@@ -99,6 +102,8 @@ public class Pipelines {
             throw new IllegalArgumentException("tributary.pipelines." + name + ".max-attempts must be at least 1");
         }
         validateRetention(name, p);
+        // Its errors already start with the rule's key.
+        CleanRules clean = CleanRules.compile(name, p.clean().rules().orElse(java.util.List.of()), camel);
         String key = "tributary.pipelines." + name + ".";
         OutboxTable table = named(key + "source.table or " + key + "source.columns.*",
                 () -> OutboxTable.of(p.source().table(), p.source().layout(), p.source().columns()));
@@ -118,7 +123,7 @@ public class Pipelines {
                 .map(ds -> new TargetWriter(datasources.get(ds), targetSql, create, settings));
         PollPacer pacer = new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize());
         return new Pipeline(name, p, outbox, primary, standby, pacer, spool(name, Pipeline.ENQUEUE),
-                spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true));
+                spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true), clean);
     }
 
     /**

@@ -58,7 +58,7 @@ class ConfigValidationTest {
 
     private static Pipelines pipelines(Map<String, String> values) {
         TributaryConfig config = config(values);
-        return new Pipelines(config, new Datasources(config));
+        return new Pipelines(config, new Datasources(config), new org.apache.camel.impl.DefaultCamelContext());
     }
 
     @Test
@@ -155,5 +155,33 @@ class ConfigValidationTest {
         badName.put("tributary.pipelines.Bad_Name.target.datasource", "dst");
         badName.put("tributary.pipelines.Bad_Name.target.table", "t");
         assertTrue(assertThrows(Exception.class, () -> pipelines(badName)).getMessage().contains("Bad_Name"));
+    }
+
+    @Test
+    void cleaningRulesAreReadFromPropertiesAndTheirMistakesNameTheKey() {
+        Map<String, String> c = valid();
+        String rules = "tributary.pipelines.orders.clean.rules";
+        c.put(rules + "[0].type", "filter");
+        c.put(rules + "[0].when", "$[?(@.status == 'test')]");
+        c.put(rules + "[1].type", "mask");
+        c.put(rules + "[1].field", "$.customer.id");
+        c.put(rules + "[1].mode", "hash");
+        c.put(rules + "[1].secret", "a-secret-of-more-than-16-bytes");
+        c.put(rules + "[2].type", "drop");
+        c.put(rules + "[2].fields", "$.a,$['b c']");
+        var clean = pipelines(c).get("orders").clean();
+        assertEquals("rules[0] filter", clean.apply("{\"status\": \"test\"}").filteredBy());
+        assertEquals("{\"status\":\"live\"}", clean.apply("{\"status\": \"live\", \"a\": 1, \"b c\": 2}").payload());
+        // A spool of its own per build: the pipelines above still hold theirs.
+        c.put("tributary.spool.dir", valid().get("tributary.spool.dir"));
+        c.put(rules + "[2].fields", "$.a,$..b");
+        String message = assertThrows(Exception.class, () -> pipelines(c)).getMessage();
+        assertTrue(message.startsWith(rules + "[2].fields: '$..b' is not a definite JSONPath"), message);
+        c.put(rules + "[2].fields", "$.a");
+        c.put(rules + "[1].secret", "short-secret");
+        c.put("tributary.spool.dir", valid().get("tributary.spool.dir"));
+        message = assertThrows(Exception.class, () -> pipelines(c)).getMessage();
+        assertTrue(message.startsWith(rules + "[1].secret: too short"), message);
+        assertTrue(!message.contains("short-secret"), message);
     }
 }
