@@ -113,14 +113,23 @@ class StructureIT {
                 }
             });
             load.join();
+            // One record a rule refuses (no amount), one its column refuses (an order number too long for it).
+            OutboxWriter.update(s.source, "INSERT INTO tributary_outbox (aggregate, business_key, version, payload) VALUES "
+                    + "('shop', 'bad-rule', 1, '{\"order_no\": \"O-1\", \"status\": \"paid\"}'), "
+                    + "('shop', 'bad-type', 1, '{\"order_no\": \"O-SECRET-0123456789012345\", \"amount\": \"1\", "
+                    + "\"status\": \"paid\"}')");
             int kept = ROWS - ROWS / 10;
             await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().untilAsserted(
                     () -> assertEquals(ROWS + "", OutboxWriter.query(s.source, "SELECT count(*) FROM tributary_outbox "
                             + "WHERE aggregate = 'shop' AND status IN ('DONE', 'FILTERED')")));
             assertEquals(ROWS / 10 + "", OutboxWriter.query(s.source, "SELECT count(*) FROM tributary_outbox "
                     + "WHERE aggregate = 'shop' AND status = 'FILTERED'"), "test orders filtered, never DEAD");
-            assertEquals("0", OutboxWriter.query(s.source, "SELECT count(*) FROM tributary_outbox WHERE aggregate = 'shop' "
-                    + "AND status = 'DEAD'"));
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertEquals(
+                    "bad-rule: rules[7] required: field $.amount is missing or null|bad-type: does not fit the target: "
+                            + "field $.order_ref (column order_ref): a JSON string value is longer than 20 characters "
+                            + "for type character varying(20)",
+                    OutboxWriter.query(s.source, "SELECT string_agg(business_key || ': ' || last_error, '|' ORDER BY "
+                            + "business_key) FROM tributary_outbox WHERE aggregate = 'shop' AND status = 'DEAD'")));
 
             // The typed target: every kept row once, cleaned and converted.
             assertEquals(kept + "", OutboxWriter.query(s.primary, "SELECT count(*) FROM shop_orders_live"));
