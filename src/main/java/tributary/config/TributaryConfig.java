@@ -201,7 +201,10 @@ public interface TributaryConfig {
 
         Poll poll();
 
-        /** How long a claim is held before another replica may reclaim the rows. */
+        /**
+         * How long a claim is held before another replica may reclaim the rows. Published rows stay claimed until
+         * their ack; those still unacked after half the lease become ENQUEUED and wait for the ack timeout instead.
+         */
         @WithDefault("30s")
         @DurationMin(seconds = 1)
         Duration lease();

@@ -58,7 +58,26 @@ public class CollectStage {
      */
     public boolean due(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) {
         Pipeline p = pipelines.get(pipeline);
+        markUnacked(p);
         return p.pacer().due() && !paused(p);
+    }
+
+    /**
+     * Published rows still unacked after half their lease become ENQUEUED: from then on the ack timeout, not the
+     * lease, decides when they are published again. A failure leaves them for the next tick (the lease's other half).
+     */
+    void markUnacked(Pipeline p) {
+        List<long[]> due = p.published().olderThan(p.config().lease().toNanos() / 2);
+        for (int i = 0; i < due.size(); i++) {
+            try {
+                p.outbox().markEnqueued(due.get(i));
+            } catch (SQLException e) {
+                p.published().retry(due.subList(i, due.size()));
+                LOG.warnf("pipeline %s: published rows not yet marked ENQUEUED (%s); retried at the next tick", p.name(),
+                        Failures.describe(e));
+                return;
+            }
+        }
     }
 
     /** Neither Kafka nor the enqueue spool can take data. */
@@ -182,9 +201,13 @@ public class CollectStage {
         return messages;
     }
 
+    /**
+     * Kafka acknowledged the batch. Its rows stay PROCESSING under their lease: the ack that marks them DONE is
+     * normally back long before, so the business table sees two writes per record (claim, done), not three.
+     */
     public void enqueued(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
-            @ExchangeProperty(Exchanges.IDS) long[] ids) throws SQLException {
-        pipelines.get(pipeline).outbox().markEnqueued(ids);
+            @ExchangeProperty(Exchanges.IDS) long[] ids) {
+        pipelines.get(pipeline).published().add(ids);
     }
 
     /** Whether Kafka takes writes; while it does not, sealed batches go straight to the enqueue spool. */

@@ -12,7 +12,7 @@ import tributary.spool.Spool;
 /** One configured pipeline at run time: its settings, cleaning rules, outbox, target, topics and poll pacing. */
 public record Pipeline(String name, TributaryConfig.Pipeline config, OutboxStore outbox, TargetWriter primary,
         Optional<TargetWriter> standby, PollPacer pacer, Spool enqueueSpool, Spool primarySpool, Spool standbySpool,
-        AtomicBoolean spooled, CleanRules clean) {
+        AtomicBoolean spooled, CleanRules clean, Published published) {
 
     /** Spool targets: records for Kafka, for the primary, for the standby. */
     public static final String ENQUEUE = "enqueue";

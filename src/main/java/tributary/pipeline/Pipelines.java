@@ -123,7 +123,8 @@ public class Pipelines {
                 .map(ds -> new TargetWriter(datasources.get(ds), targetSql, create, settings));
         PollPacer pacer = new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize());
         return new Pipeline(name, p, outbox, primary, standby, pacer, spool(name, Pipeline.ENQUEUE),
-                spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true), clean);
+                spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true), clean,
+                new Published());
     }
 
     /**

@@ -128,7 +128,7 @@ public final class Demo {
 
     private static String status(Servers s, long written) {
         try {
-            String outbox = OutboxWriter.query(s.source, "SELECT count(*) FILTER (WHERE status IN ('ENQUEUED', 'DONE', 'DEAD')) "
+            String outbox = OutboxWriter.query(s.source, "SELECT count(*) FILTER (WHERE status NOT IN ('PENDING', 'FAILED')) "
                     + "|| ' ' || count(*) FILTER (WHERE status = 'DONE') || ' ' || count(*) FILTER (WHERE status NOT IN "
                     + "('DONE', 'DEAD')) || ' ' || coalesce(round(extract(epoch FROM now() - min(created_at) FILTER "
                     + "(WHERE status NOT IN ('DONE', 'DEAD'))) * 1000), 0) FROM tributary_outbox");
