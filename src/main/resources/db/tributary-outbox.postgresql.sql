@@ -22,6 +22,9 @@ CREATE INDEX IF NOT EXISTS tributary_outbox_due ON tributary_outbox (aggregate, 
     WHERE status IN ('PENDING', 'FAILED', 'PROCESSING');
 CREATE INDEX CONCURRENTLY IF NOT EXISTS tributary_outbox_purge ON tributary_outbox (status, status_at)
     WHERE status IN ('DONE', 'DEAD', 'FILTERED');
+-- Rows waiting for their ack (the re-drive and the backlog read them here, not by scanning the table).
+CREATE INDEX CONCURRENTLY IF NOT EXISTS tributary_outbox_waiting ON tributary_outbox (status, status_at)
+    WHERE status IN ('ENQUEUED', 'SPOOLED', 'PARKED');
 --
 -- Versions. Tributary records the version of each table it owns in a Flyway history table beside it
 -- (tributary_outbox_tributary here). With source.create-table=true it applies what is missing at start-up:
@@ -29,6 +32,7 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS tributary_outbox_purge ON tributary_outb
 --       WHERE status IN ('DONE', 'DEAD')
 --   V2  tributary_outbox_purge as above (covers FILTERED rows), then
 --       DROP INDEX CONCURRENTLY IF EXISTS tributary_outbox_finished
+--   V3  tributary_outbox_waiting as above
 -- With create-table=false (the business owns its DDL) it changes nothing and refuses to start naming each missing
 -- version and its statements; without a history table it reads the versions from the table's structure, so a
--- table created from this file counts as V2.
+-- table created from this file counts as V3.

@@ -193,10 +193,17 @@ public final class OutboxSql {
                 + " WHERE " + predicate + " LIMIT ? FOR UPDATE SKIP LOCKED) AND " + predicate;
     }
 
-    /** Rows per status, the oldest row of each, and the latest status change. Binds: [aggregate]. */
+    /**
+     * Rows per status that is not final, and DEAD rows, each with its oldest row and latest status change. Every
+     * branch reads one partial index ({@code _due}, {@code _waiting}, {@code _purge}), never the whole table: DONE
+     * and FILTERED rows, which may be millions, are not counted. Binds: [aggregate] three times.
+     */
     public String backlog() {
-        return "SELECT status, count(*), min(" + t.createdAt() + "), max(status_at) FROM " + t.table()
-                + (filtered ? " WHERE " + t.aggregate() + " = ?" : "") + " GROUP BY status";
+        String where = filtered ? " WHERE " + t.aggregate() + " = ? AND " : " WHERE ";
+        String select = "SELECT status, count(*), min(" + t.createdAt() + "), max(status_at) FROM " + t.table() + where;
+        return select + "status IN ('PENDING', 'FAILED', 'PROCESSING') GROUP BY status UNION ALL "
+                + select + "status IN ('ENQUEUED', 'SPOOLED', 'PARKED') GROUP BY status UNION ALL "
+                + select + "status = 'DEAD' GROUP BY status";
     }
 
     /** The table's unquoted simple name, from which index and history names derive. */
@@ -228,7 +235,11 @@ public final class OutboxSql {
                         + " (status, status_at) WHERE status IN ('DONE', 'DEAD', 'FILTERED')",
                         "DROP INDEX CONCURRENTLY IF EXISTS " + schemaPrefix() + "\"" + name + "_finished\""),
                 false, c -> hasIndex(c, name + "_purge"));
-        return java.util.List.of(v1, v2);
+        var v3 = new tributary.migrate.TableMigrations.Step(3, "index of rows waiting for their ack",
+                java.util.List.of("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"" + name + "_waiting\" ON " + t.table()
+                        + " (status, status_at) WHERE status IN ('ENQUEUED', 'SPOOLED', 'PARKED')"),
+                false, c -> hasIndex(c, name + "_waiting"));
+        return java.util.List.of(v1, v2, v3);
     }
 
     private boolean hasColumn(java.sql.Connection c, String column) throws java.sql.SQLException {

@@ -272,7 +272,7 @@ public class OutboxStore {
         Map<Status, Instant> oldest = new EnumMap<>(Status.class);
         Map<Status, Instant> latest = new EnumMap<>(Status.class);
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.backlog())) {
-            bindScope(ps, 1);
+            bindScope(ps, bindScope(ps, bindScope(ps, 1)));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     Status status = Status.valueOf(rs.getString(1));

@@ -1,5 +1,7 @@
 package tributary.bench;
 
+import java.io.IOException;
+import java.io.StringReader;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,6 +12,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+
+import org.postgresql.PGConnection;
 
 import tributary.crypto.Envelope;
 import tributary.sink.SyncRecord;
@@ -24,69 +28,82 @@ import tributary.testing.Servers;
 import tributary.testing.TributaryProcess;
 
 /**
- * End-to-end figures on real servers, all in one run so they can be compared as ratios:
+ * End-to-end figures on real servers (PostgreSQL with synchronous_commit=on and fsync=on), all in one run so they
+ * can be compared as ratios:
  * <ol>
- * <li>baseline: the rows copied source → primary by a plain JDBC batch upsert, no Kafka;</li>
- * <li>backlog: N rows committed to the outbox at once, drained by the pipeline (retention on and off);</li>
- * <li>paced: a generator commits rows one per transaction at a fixed rate; latency source commit → primary commit.</li>
+ * <li>baseline: the fastest plain copy of the same rows into the same typed table by one JDBC thread, no Kafka:
+ * batched upsert or COPY, whichever is faster (printed);</li>
+ * <li>the sink alone: typed columns against the payload-only jsonb table, same rows;</li>
+ * <li>backlog: N rows committed to the outbox at once, drained by the pipeline into a typed table, with DONE rows
+ * kept and with delete-at-ack; outbox row writes per record; Tributary's RSS and CPU seconds per 100,000 rows;</li>
+ * <li>paced: a generator commits rows one per transaction at 1,000 and 5,000 rows/s; latency source commit →
+ * primary commit.</li>
  * </ol>
  */
 public final class Bench {
 
     private static final int BATCH = 1000;
 
+    /** The bench rows as typed columns: what analysts query. */
+    private static final TargetShape TYPED = new TargetShape(List.of(TargetColumn.of("id", "bigint", null),
+            TargetColumn.of("customer", "text", null), TargetColumn.of("amount", "numeric(12,2)", null),
+            TargetColumn.of("state", "varchar(16)", null), TargetColumn.of("note", "text", null)), false);
+
     public static void main(String[] args) throws Exception {
         int rows = Integer.getInteger("bench.rows", 200_000);
-        int rate = Integer.getInteger("bench.rate", 1_000);
-        int pacedSeconds = Integer.getInteger("bench.seconds", 30);
+        int seconds = Integer.getInteger("bench.seconds", 30);
+        List<Integer> rates = new ArrayList<>();
+        for (String r : System.getProperty("bench.rates", "1000,5000").split(",")) {
+            rates.add(Integer.parseInt(r.trim()));
+        }
         Servers s = Servers.get();
         OutboxWriter.createOutbox(s.source);
-        for (String table : List.of("bench_base", "bench_outbox", "purge_outbox", "paced_outbox", "typed_outbox")) {
+        List<String> outboxes = new ArrayList<>(List.of("bench_base", "bench_outbox", "purge_outbox"));
+        rates.forEach(r -> outboxes.add("paced" + r + "_outbox"));
+        for (String table : outboxes) {
             exec(s, "CREATE TABLE " + table + " (LIKE tributary_outbox INCLUDING ALL)");
         }
         exec(s, "INSERT INTO bench_base (aggregate, business_key, version, payload) SELECT 'bench', 'key-' || g, 1, "
                 + "jsonb_build_object('id', g, 'customer', 'customer-' || (g % 1000), 'amount', (g % 100000) / 100.0, "
                 + "'state', 'PAID', 'note', repeat('x', 80)) FROM generate_series(1, " + rows + ") g");
         String avg = OutboxWriter.query(s.source, "SELECT round(avg(length(payload::text))) FROM bench_base");
-        System.out.printf("rows: %d, payload ~%s bytes%n", rows, avg);
+        System.out.printf("rows: %d, payload ~%s bytes, PostgreSQL synchronous_commit=%s fsync=%s%n", rows, avg,
+                OutboxWriter.query(s.primary, "SHOW synchronous_commit"), OutboxWriter.query(s.primary, "SHOW fsync"));
 
-        double baseline = baseline(s, rows, new TargetWriter(Db.of(s.primary), new TargetSql("bench_direct")));
-        System.out.printf("baseline  plain JDBC copy source → primary: %,.0f rows/s%n", baseline);
-        // The sink itself, on the same rows: typed columns against the payload-only jsonb table.
-        double typedSink = baseline(s, rows, new TargetWriter(Db.of(s.primary), new TargetSql("bench_direct_typed"), true,
-                new TargetWriter.Settings("bench", TYPED, TargetWriter.Evolution.IGNORE)));
-        System.out.printf("sink      typed columns, same rows:        %,.0f rows/s  ratio to jsonb sink %.2f%n", typedSink,
-                typedSink / baseline);
+        double upsert = copyByUpsert(s, rows, typedWriter(s, "bench_direct_upsert"));
+        double copy = copyByCopy(s, rows);
+        double baseline = Math.max(upsert, copy);
+        System.out.printf("baseline  plain copy into the typed table: %,.0f rows/s (%s; batched upsert %,.0f, COPY %,.0f)%n",
+                baseline, copy > upsert ? "COPY" : "batched upsert", upsert, copy);
+        double jsonb = copyByUpsert(s, rows, new TargetWriter(Db.of(s.primary), new TargetSql("bench_direct_jsonb")));
+        System.out.printf("sink      typed columns %,.0f rows/s, payload-only jsonb %,.0f rows/s: typed/jsonb %.2f%n", upsert,
+                jsonb, upsert / jsonb);
 
         Map<String, String> config = TributaryProcess.baseConfig(s);
         pipeline(config, "bench", "bench_outbox", "1h");
         pipeline(config, "purge", "purge_outbox", "0");
-        pipeline(config, "paced", "paced_outbox", "1h");
-        pipeline(config, "typed", "typed_outbox", "1h");
-        for (TargetColumn col : TYPED.columns()) {
-            config.put("tributary.pipelines.typed.target.columns." + col.name() + ".type", col.type().sql());
-        }
+        rates.forEach(r -> pipeline(config, "paced" + r, "paced" + r + "_outbox", "1h"));
         Path log = Path.of("target", "bench", "tributary.log").toAbsolutePath();
-        try (TributaryProcess tributary = new TributaryProcess(TributaryProcess.defaultJar(), log, config, Ports.free()).start()) {
+        String heap = System.getProperty("bench.heap", "512m");
+        try (TributaryProcess tributary = new TributaryProcess(TributaryProcess.defaultJar(), log, config, Ports.free())
+                .heap(heap).start()) {
             Thread.sleep(3_000); // consumers join their groups
-            double kept = backlog(s, "bench_outbox", "bench_sync", rows);
-            System.out.printf("pipeline  backlog, DONE rows kept:        %,.0f rows/s  ratio %.2f  latency %s%n", kept,
-                    kept / baseline, latency(s, "bench_sync"));
-            double purged = backlog(s, "purge_outbox", "purge_sync", rows);
-            System.out.printf("pipeline  backlog, DONE deleted at ack:   %,.0f rows/s  ratio %.2f  latency %s%n", purged,
-                    purged / baseline, latency(s, "purge_sync"));
-            double typed = backlog(s, "typed_outbox", "typed_sync", rows);
-            System.out.printf("pipeline  backlog, typed target, kept:    %,.0f rows/s  ratio %.2f  latency %s%n", typed,
-                    typed / baseline, latency(s, "typed_sync"));
-            int sent = paced(s, rate, pacedSeconds);
-            System.out.printf("paced     %d rows/s for %d s (%d rows), source commit → primary commit: %s%n", rate,
-                    pacedSeconds, sent, latency(s, "paced_sync"));
-            System.out.printf("outbox after run: bench %s rows left, purge %s rows left%n",
-                    OutboxWriter.query(s.source, "SELECT count(*) FROM bench_outbox"),
-                    OutboxWriter.query(s.source, "SELECT count(*) FROM purge_outbox"));
+            backlog(s, tributary, "bench_outbox", "bench_sync", rows, baseline, "DONE rows kept");
+            backlog(s, tributary, "purge_outbox", "purge_sync", rows, baseline, "DONE deleted at ack");
+            for (int rate : rates) {
+                long lag = paced(s, "paced" + rate + "_outbox", "paced" + rate + "_sync", rate, seconds);
+                System.out.printf("paced     %,d rows/s for %d s, source commit → primary commit: %s; last row %d ms behind%n",
+                        rate, seconds, latency(s, "paced" + rate + "_sync"), lag);
+            }
+            System.out.printf("memory    Tributary RSS %d MiB after the run (-Xmx%s)%n", tributary.rssBytes() >> 20, heap);
         }
         System.out.println("Tributary log: " + log);
         System.exit(0);
+    }
+
+    private static TargetWriter typedWriter(Servers s, String table) {
+        return new TargetWriter(Db.of(s.primary), new TargetSql(table), true,
+                new TargetWriter.Settings("bench", TYPED, TargetWriter.Evolution.IGNORE));
     }
 
     private static void pipeline(Map<String, String> c, String name, String outbox, String retention) {
@@ -98,15 +115,13 @@ public final class Bench {
         c.put(p + "target.table", name + "_sync");
         c.put(p + "retention.done", retention);
         c.put(p + "batch-size", String.valueOf(BATCH));
+        for (TargetColumn col : TYPED.columns()) {
+            c.put(p + "target.columns." + col.name() + ".type", col.type().sql());
+        }
     }
 
-    /** The bench rows as typed columns. */
-    private static final TargetShape TYPED = new TargetShape(List.of(TargetColumn.of("id", "bigint", null),
-            TargetColumn.of("customer", "text", null), TargetColumn.of("amount", "numeric(12,2)", null),
-            TargetColumn.of("state", "varchar(16)", null), TargetColumn.of("note", "text", null)), false);
-
     /** Reads the rows with a cursor and upserts them with the same statement and batch size as the sink. */
-    private static double baseline(Servers s, int rows, TargetWriter writer) throws SQLException {
+    private static double copyByUpsert(Servers s, int rows, TargetWriter writer) throws SQLException {
         writer.createTable();
         long start = System.nanoTime();
         int copied = 0;
@@ -128,11 +143,55 @@ public final class Bench {
                 }
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        if (copied != rows) {
-            throw new IllegalStateException("baseline copied " + copied + " of " + rows);
+        return rate(rows, copied, start);
+    }
+
+    /** Reads the rows with a cursor and COPYs them, typed, into an empty table, one transaction per batch. */
+    private static double copyByCopy(Servers s, int rows) throws SQLException, IOException {
+        typedWriter(s, "bench_direct_copy").createTable();
+        long start = System.nanoTime();
+        int copied = 0;
+        try (Connection src = Servers.connect(s.source); Connection dst = Servers.connect(s.primary)) {
+            src.setAutoCommit(false);
+            dst.setAutoCommit(false);
+            var copy = dst.unwrap(PGConnection.class).getCopyAPI();
+            String into = "COPY bench_direct_copy (business_key, version, source_created_at, id, customer, amount, state, "
+                    + "note) FROM STDIN (FORMAT csv)";
+            try (PreparedStatement ps = src.prepareStatement("SELECT business_key, version, created_at, payload->>'id', "
+                    + "payload->>'customer', payload->>'amount', payload->>'state', payload->>'note' FROM bench_base "
+                    + "ORDER BY id")) {
+                ps.setFetchSize(BATCH);
+                try (ResultSet rs = ps.executeQuery()) {
+                    StringBuilder csv = new StringBuilder();
+                    int n = 0;
+                    while (rs.next()) {
+                        for (int i = 1; i <= 8; i++) {
+                            String v = i == 3 ? rs.getTimestamp(3).toInstant().toString() : rs.getString(i);
+                            csv.append(i > 1 ? "," : "").append('"').append(v.replace("\"", "\"\"")).append('"');
+                        }
+                        csv.append('\n');
+                        if (++n == BATCH) {
+                            copied += (int) copy.copyIn(into, new StringReader(csv.toString()));
+                            dst.commit();
+                            csv.setLength(0);
+                            n = 0;
+                        }
+                    }
+                    if (n > 0) {
+                        copied += (int) copy.copyIn(into, new StringReader(csv.toString()));
+                        dst.commit();
+                    }
+                }
+            }
         }
-        return rows / seconds;
+        return rate(rows, copied, start);
+    }
+
+    private static double rate(int rows, int copied, long startNanos) {
+        if (copied != rows) {
+            throw new IllegalStateException("copied " + copied + " of " + rows);
+        }
+        return rows / ((System.nanoTime() - startNanos) / 1e9);
     }
 
     private static int flush(TargetWriter writer, List<SyncRecord> batch) throws SQLException {
@@ -142,27 +201,56 @@ public final class Bench {
         return n;
     }
 
-    /** Commits all rows to the outbox in one transaction and times until the primary has them all. */
-    private static double backlog(Servers s, String outbox, String target, int rows) throws Exception {
+    /**
+     * Commits all rows to the outbox in one transaction, times until the primary has them all and prints the
+     * figures: rows/s and ratio, latency, outbox row writes per record, CPU seconds per 100,000 rows and RSS.
+     */
+    private static void backlog(Servers s, TributaryProcess tributary, String outbox, String target, int rows,
+            double baseline, String label) throws Exception {
         exec(s, "INSERT INTO " + outbox + " (aggregate, business_key, version, payload, created_at) "
                 + "SELECT aggregate, business_key, version, payload, clock_timestamp() FROM bench_base");
+        long before = outboxWrites(s, outbox);
+        double cpu = tributary.cpuSeconds();
         long start = System.nanoTime();
+        long rss = 0;
         String count = "SELECT count(*) FROM " + target;
         while (Long.parseLong(OutboxWriter.query(s.primary, count)) < rows) {
             Thread.sleep(20);
+            rss = Math.max(rss, tributary.rssBytes());
             if (System.nanoTime() - start > Duration.ofMinutes(20).toNanos()) {
                 throw new IllegalStateException("pipeline did not finish within 20 minutes");
             }
         }
-        return rows / ((System.nanoTime() - start) / 1e9);
+        double rate = rows / ((System.nanoTime() - start) / 1e9);
+        // Acks trail the primary's commit: wait until every row is DONE (or deleted) before counting writes.
+        String left = "SELECT count(*) FROM " + outbox + " WHERE status NOT IN ('DONE')";
+        for (int i = 0; i < 600 && Long.parseLong(OutboxWriter.query(s.source, left)) > 0; i++) {
+            Thread.sleep(100);
+        }
+        double cpuPer100k = (tributary.cpuSeconds() - cpu) * 100_000 / rows;
+        Thread.sleep(1_500); // statistics reach pg_stat_user_tables within a second
+        double writes = (outboxWrites(s, outbox) - before) / (double) rows;
+        System.out.printf("pipeline  backlog, %-20s %,.0f rows/s  ratio %.2f  latency %s%n", label + ":", rate,
+                rate / baseline, latency(s, target));
+        System.out.printf("          outbox row writes per record %.2f, CPU %.1f s per 100,000 rows, RSS peak %d MiB%n",
+                writes, cpuPer100k, rss >> 20);
     }
 
-    /** One row per transaction at a fixed rate, as a business system writes; waits until all arrived. */
-    private static int paced(Servers s, int rate, int seconds) throws Exception {
+    /** Row updates and deletes on the outbox so far (the business's own inserts are not counted). */
+    private static long outboxWrites(Servers s, String outbox) throws SQLException {
+        return Long.parseLong(OutboxWriter.query(s.source, "SELECT n_tup_upd + n_tup_del FROM pg_stat_user_tables "
+                + "WHERE relname = ?", outbox));
+    }
+
+    /**
+     * One row per transaction at a fixed rate, as a business system writes; waits until all arrived and returns how
+     * far the last row's commit in the primary trailed its source commit (growing lag shows here).
+     */
+    private static long paced(Servers s, String outbox, String target, int rate, int seconds) throws Exception {
         int total = rate * seconds;
         long intervalNanos = 1_000_000_000L / rate;
-        try (Connection c = Servers.connect(s.source); PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO paced_outbox (aggregate, business_key, version, payload) VALUES ('bench', ?, 1, CAST(? AS jsonb))")) {
+        try (Connection c = Servers.connect(s.source); PreparedStatement ps = c.prepareStatement("INSERT INTO " + outbox
+                + " (aggregate, business_key, version, payload) VALUES ('bench', ?, 1, CAST(? AS jsonb))")) {
             long start = System.nanoTime();
             for (int i = 0; i < total; i++) {
                 long due = start + i * intervalNanos;
@@ -171,18 +259,20 @@ public final class Bench {
                     Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
                 }
                 ps.setString(1, "paced-" + i);
-                ps.setString(2, "{\"id\": " + i + ", \"state\": \"PAID\", \"amount\": " + (i % 1000) + "}");
+                ps.setString(2, "{\"id\": " + i + ", \"customer\": \"customer-" + (i % 1000) + "\", \"state\": \"PAID\", "
+                        + "\"amount\": " + (i % 1000) + ".5, \"note\": \"paced\"}");
                 ps.executeUpdate();
             }
         }
-        Instant deadline = Instant.now().plusSeconds(120);
-        while (Long.parseLong(OutboxWriter.query(s.primary, "SELECT count(*) FROM paced_sync")) < total) {
+        Instant deadline = Instant.now().plusSeconds(300);
+        while (Long.parseLong(OutboxWriter.query(s.primary, "SELECT count(*) FROM " + target)) < total) {
             if (Instant.now().isAfter(deadline)) {
                 throw new IllegalStateException("paced rows did not all arrive");
             }
             Thread.sleep(50);
         }
-        return total;
+        return Math.round(Double.parseDouble(OutboxWriter.query(s.primary, "SELECT extract(epoch FROM synced_at - "
+                + "source_created_at) * 1000 FROM " + target + " WHERE business_key = ?", "paced-" + (total - 1))));
     }
 
     private static String latency(Servers s, String table) throws SQLException {

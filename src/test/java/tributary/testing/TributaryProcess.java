@@ -62,6 +62,14 @@ public final class TributaryProcess implements AutoCloseable {
         return 0;
     }
 
+    /** CPU seconds (user + system) the running process used so far, from /proc. */
+    public double cpuSeconds() throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // Fields 14 and 15 of stat (utime, stime), counted after the command name: indexes 11 and 12 here.
+        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+    }
+
     /** GET of a health endpoint ({@code ready}, {@code live}, {@code well}). */
     public HttpResponse<String> health(String which) throws IOException, InterruptedException {
         return Http.get(healthUrl() + "/" + which);
