@@ -18,8 +18,11 @@ CREATE TABLE IF NOT EXISTS tributary_outbox (
     last_error      text
 );
 -- Claims scan only unfinished rows; retention scans only final ones.
-CREATE INDEX IF NOT EXISTS tributary_outbox_due ON tributary_outbox (aggregate, id)
-    WHERE status IN ('PENDING', 'FAILED', 'PROCESSING');
+CREATE INDEX IF NOT EXISTS tributary_outbox_ready ON tributary_outbox (aggregate, id)
+    WHERE status IN ('PENDING', 'FAILED');
+-- Claimed rows, by claim time: a replica that died leaves them here until their lease expires.
+CREATE INDEX IF NOT EXISTS tributary_outbox_leased ON tributary_outbox (claimed_at)
+    WHERE status = 'PROCESSING';
 CREATE INDEX CONCURRENTLY IF NOT EXISTS tributary_outbox_purge ON tributary_outbox (status, status_at)
     WHERE status IN ('DONE', 'DEAD', 'FILTERED');
 -- Rows waiting for their ack (the re-drive and the backlog read them here, not by scanning the table).
@@ -33,6 +36,9 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS tributary_outbox_waiting ON tributary_ou
 --   V2  tributary_outbox_purge as above (covers FILTERED rows), then
 --       DROP INDEX CONCURRENTLY IF EXISTS tributary_outbox_finished
 --   V3  tributary_outbox_waiting as above
+--   V4  tributary_outbox_ready and tributary_outbox_leased as above (CONCURRENTLY), then
+--       DROP INDEX CONCURRENTLY IF EXISTS tributary_outbox_due  -- (aggregate, id) WHERE status IN
+--       ('PENDING', 'FAILED', 'PROCESSING'): claims stepped over every row in flight
 -- With create-table=false (the business owns its DDL) it changes nothing and refuses to start naming each missing
 -- version and its statements; without a history table it reads the versions from the table's structure, so a
--- table created from this file counts as V3.
+-- table created from this file counts as V4.

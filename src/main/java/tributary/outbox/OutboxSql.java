@@ -35,10 +35,9 @@ public final class OutboxSql {
 
     /**
      * Claims up to n due rows, and no more payload bytes than a budget (the first row always, however large), in
-     * one statement. Due: PENDING, FAILED whose retry time has come, or PROCESSING whose lease expired (its replica
-     * died). SKIP LOCKED lets replicas claim concurrently without waiting on or taking each other's rows; the lease
+     * one statement. Due: PENDING, or FAILED whose retry time has come. SKIP LOCKED lets replicas claim concurrently without waiting on or taking each other's rows; the lease
      * makes a claim exclusive even after this transaction commits. Rows locked but past the budget are left as
-     * they were. Binds: claimedBy, [aggregate], leaseSeconds, maxAttempts, limit, maxBytes.
+     * they were. Binds: claimedBy, [aggregate], maxAttempts, limit, maxBytes.
      */
     public String claim() {
         String size = "coalesce(octet_length(CAST(" + t.payload() + " AS text)), 0)";
@@ -52,12 +51,21 @@ public final class OutboxSql {
     }
 
     /**
-     * Due rows. Binds: leaseSeconds. Only statuses of the partial index {@code _due}: a predicate the index does
-     * not imply would make every claim scan the whole table.
+     * Due rows: PENDING, and FAILED whose retry time has come. Exactly the statuses of the partial index
+     * {@code _ready}: rows in flight (PROCESSING) are not in it, so a claim never steps over a backlog of claimed
+     * rows waiting for their acks. Expired leases come back through {@link #reclaimExpired()}.
      */
     private static String due() {
-        return "(status = 'PENDING' OR (status = 'FAILED' AND next_attempt_at <= now()) "
-                + "OR (status = 'PROCESSING' AND claimed_at < now() - make_interval(secs => ?)))";
+        return "(status = 'PENDING' OR (status = 'FAILED' AND next_attempt_at <= now()))";
+    }
+
+    /**
+     * Claimed rows whose lease expired (their replica died before the ack) become PENDING again; the attempt their
+     * claim counted stays. Reads the partial index {@code _leased}. Binds: [aggregate], leaseSeconds.
+     */
+    public String reclaimExpired() {
+        return "UPDATE " + t.table() + " SET status = 'PENDING', status_at = now(), claimed_by = NULL WHERE " + scope()
+                + "status = 'PROCESSING' AND claimed_at < now() - make_interval(secs => ?)";
     }
 
     /**
@@ -172,7 +180,7 @@ public final class OutboxSql {
         return "DELETE FROM " + t.table() + " WHERE " + t.id() + " = ANY (?) AND status = 'PROCESSING' AND claimed_by = ?";
     }
 
-    /** Rows that used up their attempts become DEAD. Binds: [aggregate], leaseSeconds, maxAttempts. */
+    /** Rows that used up their attempts become DEAD. Binds: [aggregate], maxAttempts. */
     public String buryExhausted() {
         return "UPDATE " + t.table() + " SET status = 'DEAD', status_at = now(), last_error = coalesce(last_error, '') || "
                 + "' [attempt limit reached]' WHERE " + scope() + due() + " AND attempts >= ?";
@@ -195,13 +203,14 @@ public final class OutboxSql {
 
     /**
      * Rows per status that is not final, and DEAD rows, each with its oldest row and latest status change. Every
-     * branch reads one partial index ({@code _due}, {@code _waiting}, {@code _purge}), never the whole table: DONE
-     * and FILTERED rows, which may be millions, are not counted. Binds: [aggregate] three times.
+     * branch reads one partial index ({@code _ready}, {@code _leased}, {@code _waiting}, {@code _purge}), never the whole table: DONE
+     * and FILTERED rows, which may be millions, are not counted. Binds: [aggregate] four times.
      */
     public String backlog() {
         String where = filtered ? " WHERE " + t.aggregate() + " = ? AND " : " WHERE ";
         String select = "SELECT status, count(*), min(" + t.createdAt() + "), max(status_at) FROM " + t.table() + where;
-        return select + "status IN ('PENDING', 'FAILED', 'PROCESSING') GROUP BY status UNION ALL "
+        return select + "status IN ('PENDING', 'FAILED') GROUP BY status UNION ALL "
+                + select + "status = 'PROCESSING' GROUP BY status UNION ALL "
                 + select + "status IN ('ENQUEUED', 'SPOOLED', 'PARKED') GROUP BY status UNION ALL "
                 + select + "status = 'DEAD' GROUP BY status";
     }
@@ -239,7 +248,14 @@ public final class OutboxSql {
                 java.util.List.of("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"" + name + "_waiting\" ON " + t.table()
                         + " (status, status_at) WHERE status IN ('ENQUEUED', 'SPOOLED', 'PARKED')"),
                 false, c -> hasIndex(c, name + "_waiting"));
-        return java.util.List.of(v1, v2, v3);
+        var v4 = new tributary.migrate.TableMigrations.Step(4, "claim index without rows in flight",
+                java.util.List.of("CREATE INDEX CONCURRENTLY IF NOT EXISTS \"" + name + "_ready\" ON " + t.table() + " ("
+                        + t.aggregate() + ", " + t.id() + ") WHERE status IN ('PENDING', 'FAILED')",
+                        "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"" + name + "_leased\" ON " + t.table()
+                                + " (claimed_at) WHERE status = 'PROCESSING'",
+                        "DROP INDEX CONCURRENTLY IF EXISTS " + schemaPrefix() + "\"" + name + "_due\""),
+                false, c -> hasIndex(c, name + "_ready") && hasIndex(c, name + "_leased"));
+        return java.util.List.of(v1, v2, v3, v4);
     }
 
     private boolean hasColumn(java.sql.Connection c, String column) throws java.sql.SQLException {

@@ -51,6 +51,7 @@ public class OutboxStore {
     private final Set<String> deleteValues;
     private final Set<String> upsertValues;
     private final Duration ackTimeout;
+    private volatile long lastReclaim = System.nanoTime() - 60_000_000_000L;
 
     public OutboxStore(DataSource ds, OutboxTable table, String aggregate, String nodeId, List<String> deleteValues) {
         this(ds, table, aggregate, nodeId, deleteValues, Duration.ofMinutes(30));
@@ -84,11 +85,15 @@ public class OutboxStore {
 
     /** Claims up to {@code limit} due rows and about {@code maxBytes} of payload for this replica, in id order. */
     public List<OutboxRecord> claim(int limit, long maxBytes, Duration lease, int maxAttempts) throws SQLException {
+        long now = System.nanoTime();
+        if (now - lastReclaim >= Math.min(1_000_000_000L, lease.toNanos() / 4)) {
+            reclaimExpired(lease);
+            lastReclaim = now;
+        }
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.claim())) {
             int i = 1;
             ps.setString(i++, nodeId);
             i = bindScope(ps, i);
-            ps.setDouble(i++, lease.toMillis() / 1000.0);
             ps.setInt(i++, maxAttempts);
             ps.setInt(i++, limit);
             ps.setLong(i, maxBytes);
@@ -243,10 +248,21 @@ public class OutboxStore {
     }
 
     public int buryExhausted(Duration lease, int maxAttempts) throws SQLException {
+        reclaimExpired(lease);
         return update(sql.buryExhausted(), ps -> {
             int i = bindScope(ps, 1);
-            ps.setDouble(i++, lease.toMillis() / 1000.0);
             ps.setInt(i, maxAttempts);
+        });
+    }
+
+    /**
+     * Rows claimed longer ago than the lease and never acked (their replica died) become PENDING again. Run before
+     * claims at most every second (a quarter of the lease when shorter), and by retention.
+     */
+    public int reclaimExpired(Duration lease) throws SQLException {
+        return update(sql.reclaimExpired(), ps -> {
+            int i = bindScope(ps, 1);
+            ps.setDouble(i, lease.toMillis() / 1000.0);
         });
     }
 
@@ -272,7 +288,7 @@ public class OutboxStore {
         Map<Status, Instant> oldest = new EnumMap<>(Status.class);
         Map<Status, Instant> latest = new EnumMap<>(Status.class);
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.backlog())) {
-            bindScope(ps, bindScope(ps, bindScope(ps, 1)));
+            bindScope(ps, bindScope(ps, bindScope(ps, bindScope(ps, 1))));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     Status status = Status.valueOf(rs.getString(1));

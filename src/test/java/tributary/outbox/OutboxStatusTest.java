@@ -170,18 +170,18 @@ class OutboxStatusTest {
     void anOutboxFromThePreviousReleaseIsUpgradedInPlaceWhenCreateTableIsOn() throws Exception {
         createV1("status_test_v1");
         OutboxStore store = store("status_test_v1", "orders", Duration.ofMinutes(30));
-        assertEquals(List.of(2, 3), store.migrations().missing().stream().map(s -> s.version()).toList(),
-                "no version record: V1 is seen in the table, V2 and V3 are not");
+        assertEquals(List.of(2, 3, 4), store.migrations().missing().stream().map(s -> s.version()).toList(),
+                "no version record: V1 is seen in the table, V2 to V4 are not");
         store.createTable();
         assertEquals(List.of(), store.migrations().missing());
-        assertEquals("status_test_v1_due,status_test_v1_pkey,status_test_v1_purge,status_test_v1_waiting",
+        assertEquals("status_test_v1_leased,status_test_v1_pkey,status_test_v1_purge,status_test_v1_ready,status_test_v1_waiting",
                 indexes("status_test_v1"));
-        assertEquals("0,1,2,3", OutboxWriter.query(Servers.get().source,
+        assertEquals("0,1,2,3,4", OutboxWriter.query(Servers.get().source,
                 "SELECT string_agg(version, ',' ORDER BY installed_rank) FROM status_test_v1_tributary WHERE success"));
         assertEquals("50/50", OutboxWriter.query(Servers.get().source, "SELECT count(*) FILTER (WHERE status = 'DONE') || '/' "
                 + "|| count(*) FILTER (WHERE status = 'PENDING') FROM status_test_v1"), "rows untouched");
         store.createTable();
-        assertEquals("4", OutboxWriter.query(Servers.get().source, "SELECT count(*) FROM status_test_v1_tributary"),
+        assertEquals("5", OutboxWriter.query(Servers.get().source, "SELECT count(*) FROM status_test_v1_tributary"),
                 "a second start changes nothing");
         // FILTERED rows are purged through the new index, like DONE rows.
         OutboxWriter.update(Servers.get().source, "UPDATE status_test_v1 SET status = 'FILTERED', status_at = now() - "
@@ -196,8 +196,8 @@ class OutboxStatusTest {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> store.checkColumns("tributary.pipelines.orders.source.table"));
         assertTrue(e.getMessage().startsWith("tributary.pipelines.orders.source.table: table \"status_test_v1off\" lacks "
-                + "migration(s) V2 (purge index covering FILTERED rows), V3 (index of rows waiting for their ack); set "
-                + "tributary.pipelines.orders.source.create-table=true"), e.getMessage());
+                + "migration(s) V2 (purge index covering FILTERED rows), V3 (index of rows waiting for their ack), V4 (claim "
+                + "index without rows in flight); set tributary.pipelines.orders.source.create-table=true"), e.getMessage());
         assertEquals("status_test_v1off_due,status_test_v1off_finished,status_test_v1off_pkey", indexes("status_test_v1off"),
                 "with create-table off nothing is changed");
         // The statements the message names bring the table up to date.
@@ -242,13 +242,14 @@ class OutboxStatusTest {
         OutboxSql scoped = new OutboxSql(OutboxTable.of("status_test_plan", TributaryConfig.Layout.TRIBUTARY, DEFAULTS), true);
         OutboxSql all = new OutboxSql(OutboxTable.of("status_test_plan", TributaryConfig.Layout.TRIBUTARY, DEFAULTS), false);
         Map<String, String> plans = new java.util.LinkedHashMap<>();
-        plans.put("backlog", plan(scoped.backlog(), "orders", "orders", "orders"));
+        plans.put("backlog", plan(scoped.backlog(), "orders", "orders", "orders", "orders"));
         plans.put("backlog of all aggregates", plan(all.backlog()));
         plans.put("re-drive", plan(scoped.requeueUnpublished(), "orders", 60.0));
         plans.put("re-drive parked", plan(scoped.requeueParked(), "orders", 60.0));
-        plans.put("bury", plan(scoped.buryExhausted(), "orders", 30.0, 20));
+        plans.put("bury", plan(scoped.buryExhausted(), "orders", 20));
+        plans.put("reclaim expired leases", plan(scoped.reclaimExpired(), "orders", 30.0));
         plans.put("purge", plan(scoped.purge("DONE"), "orders", 3600.0, 5000, "orders", 3600.0));
-        plans.put("claim", plan(scoped.claim(), "node", "orders", 30.0, 20, 1000, 8_000_000L));
+        plans.put("claim", plan(scoped.claim(), "node", "orders", 20, 1000, 8_000_000L));
         plans.forEach((name, plan) -> assertFalse(plan.contains("Seq Scan on status_test_plan"), name + ":\n" + plan));
         OutboxStore.Backlog backlog = orders.backlog();
         assertEquals(Map.of(OutboxStore.Status.PENDING, 10L, OutboxStore.Status.ENQUEUED, 10L, OutboxStore.Status.DEAD, 5L),

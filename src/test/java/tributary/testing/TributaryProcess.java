@@ -46,6 +46,14 @@ public final class TributaryProcess implements AutoCloseable {
         return "http://127.0.0.1:" + httpPort + "/q/health";
     }
 
+    private final List<String> jvmArgs = new ArrayList<>();
+
+    /** Extra JVM options of the next start, e.g. a flight recording. */
+    public TributaryProcess jvm(String option) {
+        jvmArgs.add(option);
+        return this;
+    }
+
     /** The heap limit of the next start, e.g. {@code 512m}. */
     public TributaryProcess heap(String max) {
         this.heap = "-Xmx" + max;
@@ -84,6 +92,7 @@ public final class TributaryProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add(heap);
+        cmd.addAll(jvmArgs);
         cmd.add("-Dquarkus.http.host=127.0.0.1");
         cmd.add("-Dquarkus.http.port=" + httpPort);
         config.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
