@@ -38,18 +38,16 @@ public class CollectStage {
     private final Cleaner cleaner = new Cleaner();
     private final TargetHealth health;
     private final DeadRows deadRows;
-    private final FilteredRows filteredRows;
     private final int maxRecordBytes;
 
     public CollectStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel, TargetHealth health,
-            DeadRows deadRows, FilteredRows filteredRows, tributary.config.TributaryConfig config) {
+            DeadRows deadRows, tributary.config.TributaryConfig config) {
         this.maxRecordBytes = config.kafka().maxRecordBytes();
         this.pipelines = pipelines;
         this.cipher = cipher;
         this.camel = camel;
         this.health = health;
         this.deadRows = deadRows;
-        this.filteredRows = filteredRows;
     }
 
     /**
@@ -126,7 +124,7 @@ public class CollectStage {
         filtered.forEach((id, reason) -> byRule.computeIfAbsent(reason, r -> new ArrayList<>()).add(id));
         for (Map.Entry<String, List<Long>> e : byRule.entrySet()) {
             long[] ids = e.getValue().stream().mapToLong(Long::longValue).toArray();
-            filteredRows.add(p.name(), p.outbox().markFiltered(ids, e.getKey(), p.deleteAtAck()));
+            deadRows.filtered(p.name(), p.outbox().markFiltered(ids, e.getKey(), p.deleteAtAck()));
         }
     }
 
