@@ -27,7 +27,7 @@ public class AckRoute extends RouteBuilder {
         template(ACK, "acks", "done");
         template(DEAD, "dlq", "dead");
 
-        for (Pipeline p : pipelines.all()) {
+        for (Pipeline p : pipelines.outboxes()) {
             for (String template : new String[] { ACK, DEAD }) {
                 templatedRoute(template).routeId(template + "-" + p.name())
                         .parameter("pipeline", p.name())

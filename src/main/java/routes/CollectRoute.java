@@ -59,7 +59,7 @@ public class CollectRoute extends RouteBuilder {
                     .end()
                 .end();
 
-        for (Pipeline p : pipelines.all()) {
+        for (Pipeline p : pipelines.outboxes()) {
             templatedRoute(TEMPLATE).routeId(TEMPLATE + "-" + p.name())
                     .parameter("pipeline", p.name())
                     .parameter("topic", p.topic())

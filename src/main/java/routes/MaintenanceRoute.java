@@ -30,6 +30,8 @@ public class MaintenanceRoute extends RouteBuilder {
         for (Pipeline p : pipelines.all()) {
             templatedRoute(RETENTION).routeId(RETENTION + "-" + p.name()).parameter("pipeline", p.name())
                     .parameter("period", String.valueOf(p.config().retention().interval().toMillis()));
+        }
+        for (Pipeline p : pipelines.outboxes()) {
             templatedRoute(BACKLOG).routeId(BACKLOG + "-" + p.name()).parameter("pipeline", p.name())
                     .parameter("period", String.valueOf(p.config().backlog().interval().toMillis()));
         }

@@ -295,8 +295,20 @@ public interface TributaryConfig {
         /** Name of a datasource under {@code tributary.datasources}. */
         String datasource();
 
+        /**
+         * {@code outbox}: the business system writes an outbox row with each change and collect claims them.
+         * {@code table}: an existing table, captured from the database's change log (logical decoding); the
+         * business system is not changed.
+         */
+        @WithDefault("outbox")
+        String mode();
+
+        /** The outbox table, or in table mode the business table to capture ({@code schema.table}). */
         @WithDefault("tributary_outbox")
         String table();
+
+        /** Table mode: the change log reader's settings. */
+        Capture capture();
 
         /** Column layout preset: {@code tributary} or {@code debezium}; single columns can still be overridden. */
         @WithDefault("tributary")
@@ -321,6 +333,43 @@ public interface TributaryConfig {
         /** Create the outbox table and its index when missing (demo and tests; production owns its DDL). */
         @WithDefault("false")
         boolean createTable();
+    }
+
+    /** Table mode: how the table's existing rows are copied and its change log is read. */
+    interface Capture {
+        /**
+         * {@code initial}: copy the rows already in the table (a resumable snapshot in chunks, beside the change
+         * stream), then stream; {@code never}: stream changes from the moment the pipeline first starts.
+         */
+        @WithDefault("initial")
+        String snapshot();
+
+        /** Rows one snapshot chunk reads. */
+        @WithDefault("4096")
+        @Min(1)
+        int chunkSize();
+
+        /**
+         * How often the reader confirms its position to the source even when the table is idle, so the server can
+         * recycle WAL; {@code 0} turns heartbeats off (not recommended: an idle table then retains WAL).
+         */
+        @WithDefault("10s")
+        Duration heartbeat();
+
+        /**
+         * SQL the heartbeat runs on the source (for a database that is itself idle while others on its server
+         * write WAL), e.g. an update of a one-row table; none by default.
+         */
+        Optional<String> heartbeatQuery();
+
+        /**
+         * Replication slot and publication name; defaults to {@code tributary_<pipeline>} with '-' as '_'. One
+         * slot per pipeline: a removed pipeline's slot is dropped by the operator (see the README).
+         */
+        Optional<String> slot();
+
+        /** Further Debezium connector properties, passed on as they are (advanced; they win over Tributary's). */
+        Map<String, String> engine();
     }
 
     enum Layout {

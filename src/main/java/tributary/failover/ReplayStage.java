@@ -109,8 +109,16 @@ public class ReplayStage {
         Pipeline p = pipelines.get(pipeline);
         long[] ids = messages.stream().mapToLong(m -> Long.parseLong(m.getHeader(Exchanges.ID_HEADER, String.class)))
                 .filter(id -> !refused.containsKey(id)).toArray();
-        p.outbox().markReplayed(ids);
-        if (!refused.isEmpty()) {
+        if (p.capturesTable()) {
+            if (!refused.isEmpty()) {
+                deadRows.add(pipeline, refused.size());
+                LOG.errorf("pipeline %s: Kafka refused %d spooled record(s) of %s for good, e.g. %s", pipeline,
+                        refused.size(), Path.of(segment).getFileName(), refused.values().iterator().next());
+            }
+        } else {
+            p.outbox().markReplayed(ids);
+        }
+        if (!refused.isEmpty() && !p.capturesTable()) {
             deadRows.add(pipeline, p.outbox().markDead(refused));
             LOG.errorf("pipeline %s: Kafka refused %d spooled record(s) of %s for good; their rows are DEAD, e.g. %s",
                     pipeline, refused.size(), Path.of(segment).getFileName(), refused.values().iterator().next());
@@ -227,7 +235,7 @@ public class ReplayStage {
      */
     public void requeueIfDrained(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) throws IOException, SQLException {
         Pipeline p = pipelines.get(pipeline);
-        if (p.spooled().get() && p.enqueueSpool().isEmpty() && health.isUp(Pipeline.KAFKA)) {
+        if (p.spooled().get() && p.enqueueSpool().isEmpty() && health.isUp(Pipeline.KAFKA) && !p.capturesTable()) {
             p.spooled().set(false);
             int n = p.outbox().requeueSpooled();
             if (n > 0) {

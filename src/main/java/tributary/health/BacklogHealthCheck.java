@@ -33,7 +33,7 @@ public class BacklogHealthCheck implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder response = HealthCheckResponse.named("tributary-backlog").up();
-        for (Pipeline p : pipelines.all()) {
+        for (Pipeline p : pipelines.outboxes()) {
             Maintenance.Reading reading = maintenance.reading(p.name());
             if (reading == null) {
                 response.withData(p.name() + ".state", "UNKNOWN");

@@ -73,6 +73,12 @@ public class Datasources {
         }
     }
 
+    /** The settings of a configured datasource (the change log reader connects with them itself). */
+    public TributaryConfig.Datasource settings(String name) {
+        get(name);
+        return configs.get(name);
+    }
+
     /** The pool of a configured datasource; a clear error names the missing one. */
     public DataSource get(String name) {
         AgroalDataSource pool = pools.get(name);

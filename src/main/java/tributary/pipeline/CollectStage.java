@@ -129,7 +129,7 @@ public class CollectStage {
     }
 
     /** The failure came from the Kafka send, not from the spool or the database. */
-    static boolean kafkaFailure(Throwable cause) {
+    public static boolean kafkaFailure(Throwable cause) {
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t instanceof org.apache.kafka.common.KafkaException) {
                 return true;
@@ -225,7 +225,9 @@ public class CollectStage {
         }
         p.enqueueSpool().append(entries);
         p.spooled().set(true);
-        p.outbox().markSpooled(ids);
+        if (!p.capturesTable()) {
+            p.outbox().markSpooled(ids);
+        }
     }
 
     /**

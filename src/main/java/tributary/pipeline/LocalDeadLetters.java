@@ -73,7 +73,8 @@ public class LocalDeadLetters {
         }
         spool(pipeline).append(entries);
         try {
-            deadRows.add(pipeline, pipelines.get(pipeline).outbox().markDead(authentic));
+            Pipeline p = pipelines.get(pipeline);
+            deadRows.add(pipeline, p.capturesTable() ? letters.size() : p.outbox().markDead(authentic));
         } catch (SQLException e) {
             // Kept on disk either way; the ack timeout publishes rows that stay unfinished again.
             LOG.warnf("pipeline %s: rows of kept dead letters not marked DEAD: %s", pipeline, Failures.describe(e));

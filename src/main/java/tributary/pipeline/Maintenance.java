@@ -53,6 +53,13 @@ public class Maintenance {
     public void retain(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) throws SQLException {
         Pipeline p = pipelines.get(pipeline);
         var retention = p.config().retention();
+        if (p.capturesTable()) {
+            long tombstones = p.primary().purgeTombstones(retention.tombstones(), retention.batchSize());
+            if (tombstones > 0) {
+                LOG.infof("pipeline %s retention: %d tombstones purged", pipeline, tombstones);
+            }
+            return;
+        }
         int buried = p.outbox().buryExhausted(p.config().lease(), p.config().maxAttempts());
         deadRows.add(pipeline, buried);
         redrive(p);

@@ -3,16 +3,26 @@ package tributary.pipeline;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import tributary.capture.TableSource;
 import tributary.clean.CleanRules;
 import tributary.config.TributaryConfig;
 import tributary.outbox.OutboxStore;
 import tributary.sink.TargetWriter;
 import tributary.spool.Spool;
 
-/** One configured pipeline at run time: its settings, cleaning rules, outbox, target, topics and poll pacing. */
+/**
+ * One configured pipeline at run time: its settings, cleaning rules, source, target, topics and poll pacing. An
+ * outbox pipeline has an {@code outbox} (and {@code table} is null); a table-mode pipeline has a {@code table} source
+ * read from the change log (and {@code outbox} is null): it has no rows to mark, so acks and re-drives do not apply.
+ */
 public record Pipeline(String name, TributaryConfig.Pipeline config, OutboxStore outbox, TargetWriter primary,
         Optional<TargetWriter> standby, PollPacer pacer, Spool enqueueSpool, Spool primarySpool, Spool standbySpool,
-        AtomicBoolean spooled, CleanRules clean, Published published) {
+        AtomicBoolean spooled, CleanRules clean, Published published, TableSource table) {
+
+    /** Whether the pipeline captures an existing table from the change log instead of claiming outbox rows. */
+    public boolean capturesTable() {
+        return table != null;
+    }
 
     /** Spool targets: records for Kafka, for the primary, for the standby. */
     public static final String ENQUEUE = "enqueue";

@@ -18,6 +18,7 @@ import org.jboss.logging.Logger;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import tributary.capture.TableSource;
 import tributary.clean.CleanRules;
 import tributary.config.Identifiers;
 import tributary.config.TributaryConfig;
@@ -105,16 +106,15 @@ public class Pipelines {
         // Its errors already start with the rule's key.
         CleanRules clean = CleanRules.compile(name, p.clean().rules().orElse(java.util.List.of()), camel);
         String key = "tributary.pipelines." + name + ".";
-        OutboxTable table = named(key + "source.table or " + key + "source.columns.*",
-                () -> OutboxTable.of(p.source().table(), p.source().layout(), p.source().columns()));
+        String mode = p.source().mode();
+        if (!mode.equals("outbox") && !mode.equals("table")) {
+            throw new IllegalArgumentException(key + "source.mode must be outbox or table, not '" + mode + "'");
+        }
+        TableSource tableSource = mode.equals("table") ? named(key + "source", () -> new TableSource(name, p.source(),
+                datasources.settings(p.source().datasource()), datasources.get(p.source().datasource()))) : null;
         // The target's derived names (<table>_live, <table>_tombstones) must fit PostgreSQL's 63 bytes untruncated.
         TargetSql targetSql = named(key + "target.table", () -> new TargetSql(p.target().table()));
-        named(key + "source.table", () -> Identifiers.validate(
-                Identifiers.simpleName(p.source().table()) + "_tributary"));
-        OutboxStore outbox = new OutboxStore(datasources.get(p.source().datasource()), table,
-                p.source().aggregate().orElse(null), nodeId, p.source().deleteValues(),
-                p.source().upsertValues().orElse(p.source().layout() == TributaryConfig.Layout.TRIBUTARY
-                        ? java.util.List.of("UPSERT") : java.util.List.of()), p.ackTimeout());
+        OutboxStore outbox = tableSource != null ? null : outbox(name, p, key, datasources);
         boolean create = p.target().createTable();
         TargetWriter.Settings settings = named(key + "target.columns", () -> targetSettings(key + "target.", p.target()));
         TargetWriter primary = new TargetWriter(datasources.get(p.target().datasource()), targetSql,
@@ -124,7 +124,18 @@ public class Pipelines {
         PollPacer pacer = new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize());
         return new Pipeline(name, p, outbox, primary, standby, pacer, spool(name, Pipeline.ENQUEUE),
                 spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true), clean,
-                new Published());
+                new Published(), tableSource);
+    }
+
+    private OutboxStore outbox(String name, TributaryConfig.Pipeline p, String key, Datasources datasources) {
+        OutboxTable table = named(key + "source.table or " + key + "source.columns.*",
+                () -> OutboxTable.of(p.source().table(), p.source().layout(), p.source().columns()));
+        named(key + "source.table", () -> Identifiers.validate(
+                Identifiers.simpleName(p.source().table()) + "_tributary"));
+        return new OutboxStore(datasources.get(p.source().datasource()), table,
+                p.source().aggregate().orElse(null), nodeId, p.source().deleteValues(),
+                p.source().upsertValues().orElse(p.source().layout() == TributaryConfig.Layout.TRIBUTARY
+                        ? java.util.List.of("UPSERT") : java.util.List.of()), p.ackTimeout());
     }
 
     /**
@@ -217,7 +228,11 @@ public class Pipelines {
      */
     public void createTables() throws SQLException {
         for (Pipeline p : pipelines.values()) {
-            if (p.config().source().createTable()) {
+            if (p.capturesTable()) {
+                // Fails start-up with what to change (wal_level, the role, the table's key).
+                p.table().check();
+                p.table().prepare();
+            } else if (p.config().source().createTable()) {
                 p.outbox().createTable();
             } else {
                 p.outbox().checkColumns("tributary.pipelines." + p.name() + ".source.table");
@@ -262,5 +277,15 @@ public class Pipelines {
 
     public Collection<Pipeline> all() {
         return pipelines.values();
+    }
+
+    /** The pipelines that claim outbox rows (table-mode pipelines have no outbox). */
+    public java.util.List<Pipeline> outboxes() {
+        return pipelines.values().stream().filter(p -> !p.capturesTable()).toList();
+    }
+
+    /** The pipelines that capture an existing table from the change log. */
+    public java.util.List<Pipeline> tables() {
+        return pipelines.values().stream().filter(Pipeline::capturesTable).toList();
     }
 }

@@ -134,7 +134,8 @@ public class SyncStage {
     public byte[] acks(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
             @ExchangeProperty(Exchanges.OPENED) SyncBatch batch,
             @ExchangeProperty(Exchanges.ACK_KIND) ControlRecords.Kind kind) {
-        if (batch.records().isEmpty()) {
+        if (batch.records().isEmpty() || pipelines.get(pipeline).capturesTable()) {
+            // A captured table has no outbox rows to mark: the consumer offset is all that records progress.
             return null;
         }
         long[] ids = batch.records().stream().mapToLong(r -> r.envelope().outboxId()).toArray();

@@ -23,9 +23,17 @@ public final class Postgres implements AutoCloseable {
     private EmbeddedPostgres pg;
     private final Set<Long> frozen = new LinkedHashSet<>();
 
+    private final boolean logical;
+
     public Postgres(Path dataDir) {
+        this(dataDir, false);
+    }
+
+    /** @param logical whether the server runs with {@code wal_level=logical} (a table-mode source needs it) */
+    public Postgres(Path dataDir, boolean logical) {
         this.dataDir = dataDir;
         this.port = Ports.free();
+        this.logical = logical;
     }
 
     public synchronized Postgres start() {
@@ -36,6 +44,7 @@ public final class Postgres implements AutoCloseable {
                     // Durable commits as in production: zonky's builder turns synchronous_commit off by default.
                     .setServerConfig("synchronous_commit", "on")
                     .setServerConfig("fsync", "on")
+                    .setServerConfig("wal_level", logical ? "logical" : "replica")
                     .setPort(port)
                     .setDataDirectory(dataDir)
                     .setCleanDataDirectory(false)

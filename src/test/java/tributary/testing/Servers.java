@@ -24,7 +24,8 @@ public final class Servers {
 
     private Servers(Path dir) {
         this.dir = dir;
-        this.source = new Postgres(dir.resolve("source")).start();
+        // Logical decoding on, as table mode needs; the primary keeps the default, so a source without it is at hand.
+        this.source = new Postgres(dir.resolve("source"), true).start();
         this.primary = new Postgres(dir.resolve("primary")).start();
         this.standby = new Postgres(dir.resolve("standby")).start();
         this.kafka = new KafkaBroker(dir.resolve("kafka")).start();
