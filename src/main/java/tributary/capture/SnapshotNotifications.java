@@ -45,10 +45,14 @@ public final class SnapshotNotifications implements NotificationChannel {
         }
         switch (String.valueOf(notification.getType())) {
             case "STARTED" -> progress.started();
-            case "TABLE_SCAN_COMPLETED" -> LOG.infof("snapshot of %s scanned, %s rows (%s)",
-                    notification.getAdditionalData().get("scanned_collection"),
-                    notification.getAdditionalData().get("total_rows_scanned"),
-                    notification.getAdditionalData().get("status"));
+            case "TABLE_SCAN_COMPLETED" -> {
+                // A pipeline captures one table: its scan done is the snapshot done.
+                LOG.infof("snapshot of %s complete: %s rows scanned (%s)",
+                        notification.getAdditionalData().get("scanned_collection"),
+                        notification.getAdditionalData().get("total_rows_scanned"),
+                        notification.getAdditionalData().get("status"));
+                progress.complete();
+            }
             case "COMPLETED" -> progress.complete();
             case "ABORTED" -> progress.aborted();
             default -> {

@@ -232,7 +232,8 @@ public final class TableSource {
         p.setProperty("offset.storage", "io.debezium.storage.jdbc.offset.JdbcOffsetBackingStore");
         p.setProperty("offset.storage.jdbc.connection.url", datasource.url());
         p.setProperty("offset.storage.jdbc.connection.user", datasource.username().orElse("postgres"));
-        datasource.password().ifPresent(pw -> p.setProperty("offset.storage.jdbc.connection.password", pw));
+        // The store insists on a password; a server that authenticates otherwise (trust, certificates) ignores it.
+        p.setProperty("offset.storage.jdbc.connection.password", datasource.password().orElse("-"));
         p.setProperty("offset.storage.jdbc.table.name", offsetsTable);
         p.setProperty("offset.storage.jdbc.table.ddl", OFFSETS_DDL);
         p.setProperty("offset.flush.interval.ms", "1000");
