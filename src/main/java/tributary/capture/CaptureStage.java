@@ -181,7 +181,7 @@ public class CaptureStage {
     public void observe(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) {
         TableCapture c = capture(pipeline);
         try {
-            slotLag.put(pipeline, c.source().slotLagBytes());
+            slotLag.put(pipeline, c.source().retainedBytes());
         } catch (SQLException e) {
             slotLag.put(pipeline, -1L);
         }

@@ -30,7 +30,7 @@ import tributary.outbox.OutboxRecord;
  * Turns the change log reader's events into the pipeline's records: the table's primary key as the business key,
  * the row after the change as a JSON payload (or a delete), and a version that orders a key's changes.
  *
- * <p>Versions: a streamed change carries its WAL position (LSN). Changes of one key are serialised by the row's
+ * <p>Versions: a streamed change carries its log position (see {@link #lsn}). Changes of one key are serialised by the row's
  * lock (an update waits for the previous writer's commit, an insert of a deleted key for the delete's commit), so a
  * later change of a key always has a higher LSN. A snapshot row carries version 0: it is the row as it was before
  * every change the stream delivers for that key, so it fills a key the target does not hold and never overwrites
@@ -96,10 +96,25 @@ public final class ChangeEvents {
         return new OutboxRecord(id, key, version, delete, payload, at, 0, problem);
     }
 
-    private static Long lsn(Struct source) {
-        Field f = source.schema().field("lsn");
-        if (f != null) {
+    /**
+     * The change's log position as one number: PostgreSQL's LSN; for the binary log the file's sequence number, the
+     * event's position in the file and the row's index in the event ({@code file << 42 | pos << 10 | row}: binary
+     * log files are at most 1 GiB, so positions fit 32 bits, and a row index beyond 1,023 in one event counts as
+     * 1,023 — rows of one event are different keys but for the rarest statements).
+     */
+    static Long lsn(Struct source) {
+        if (source.schema().field("lsn") != null) {
             return source.getInt64("lsn");
+        }
+        if (source.schema().field("file") != null && source.schema().field("pos") != null) {
+            String file = source.getString("file");
+            Long pos = source.getInt64("pos");
+            if (file == null || pos == null || file.lastIndexOf('.') < 0) {
+                return null;
+            }
+            long index = Long.parseLong(file.substring(file.lastIndexOf('.') + 1));
+            Integer row = source.schema().field("row") == null ? null : source.getInt32("row");
+            return (index << 42) | (pos << 10) | Math.min(row == null ? 0 : row, 1023);
         }
         return null;
     }

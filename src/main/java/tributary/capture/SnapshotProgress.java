@@ -31,8 +31,8 @@ public final class SnapshotProgress {
             startedAt = now;
         }
         lastRowAt = now;
+        // The last chunk's rows are published after the scan reported its end: they do not reopen the snapshot.
         rows.addAndGet(n);
-        completed = false;
     }
 
     /** A snapshot began (a first one, a resumed one, or a re-snapshot an operator asked for). */

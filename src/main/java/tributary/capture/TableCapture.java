@@ -46,6 +46,8 @@ public final class TableCapture {
     private volatile boolean stopping;
     private volatile String state = "STARTING";
     private volatile long lastFailureAt;
+    /** The reader handed over its first batch (a heartbeat at the latest): it reads the log from here on. */
+    private volatile boolean received;
 
     public TableCapture(String pipeline, TableSource source, Publisher publisher, SnapshotProgress progress) {
         this.pipeline = pipeline;
@@ -148,7 +150,7 @@ public final class TableCapture {
             return;
         }
         try {
-            while (!stopping && !source.slotExists()) {
+            while (!stopping && !received && !source.ready()) {
                 Thread.sleep(200);
             }
             if (!stopping && source.requestSnapshot("tributary-initial-snapshot")) {
@@ -166,6 +168,7 @@ public final class TableCapture {
 
     private void handle(List<RecordChangeEvent<SourceRecord>> events,
             DebeziumEngine.RecordCommitter<RecordChangeEvent<SourceRecord>> committer) throws InterruptedException {
+        received = true;
         List<OutboxRecord> records = new ArrayList<>(events.size());
         int snapshotRows = 0;
         String signalTopic = source.signalTopic();

@@ -3,7 +3,6 @@ package tributary.capture;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Properties;
@@ -14,63 +13,78 @@ import tributary.config.Identifiers;
 import tributary.config.TributaryConfig;
 
 /**
- * The source database of a table-mode pipeline: what it must allow (logical decoding, a replication role, a primary
- * key), the tables Tributary keeps beside the captured one (its signal table and the reader's offsets), and the
- * reader's settings. Slot, publication and signal table are named after the pipeline.
+ * The source database of a table-mode pipeline: what it must allow, the tables Tributary keeps beside the captured
+ * one (its signal table and the reader's offsets), and the reader's settings. Slot (or reader name), signal table
+ * and offsets table are named after the pipeline. {@link PostgresSource} reads logical decoding,
+ * {@link MariaDbSource} the binary log.
  */
-public final class TableSource {
+public abstract class TableSource {
 
-    /**
-     * The offsets table's shape: the store rewrites its table whole on each save, so every pipeline has its own,
-     * and values grow past 1,255 characters while a snapshot runs, so they are text.
-     */
-    private static final String OFFSETS_DDL = "CREATE TABLE %s (id varchar(36) NOT NULL, offset_key text, "
-            + "offset_val text, record_insert_ts timestamp NOT NULL, record_insert_seq integer NOT NULL, "
-            + "PRIMARY KEY (id))";
+    protected final String pipeline;
+    protected final String key;
+    protected final TributaryConfig.Source config;
+    protected final TributaryConfig.Datasource datasource;
+    protected final DataSource pool;
+    protected final URI uri;
+    protected final String table;
+    protected final String slot;
+    protected final String signalTable;
+    protected final String offsetsTable;
 
-    private final String pipeline;
-    private final String key;
-    private final TributaryConfig.Source config;
-    private final TributaryConfig.Datasource datasource;
-    private final DataSource pool;
-    private final String table;
-    private final String schema;
-    private final String slot;
-    private final String signalTable;
-    private final String offsetsTable;
-
-    public TableSource(String pipeline, TributaryConfig.Source config, TributaryConfig.Datasource datasource,
-            DataSource pool) {
+    protected TableSource(String pipeline, TributaryConfig.Source config, TributaryConfig.Datasource datasource,
+            DataSource pool, String defaultNamespace) {
         this.pipeline = pipeline;
         this.key = "tributary.pipelines." + pipeline + ".source.";
         this.config = config;
         this.datasource = datasource;
         this.pool = pool;
+        this.uri = URI.create(datasource.url().substring("jdbc:".length()));
         String t = Identifiers.validate(config.table());
         if ("tributary_outbox".equals(t)) {
             throw new IllegalArgumentException(key + "table: set it to the table to capture (schema.table) when "
                     + key + "mode=table");
         }
-        this.schema = t.contains(".") ? t.substring(0, t.indexOf('.')) : "public";
-        this.table = schema + "." + Identifiers.simpleName(t);
-        this.slot = config.capture().slot().orElse("tributary_" + pipeline.replace('-', '_'));
+        String namespace = t.contains(".") ? t.substring(0, t.indexOf('.')) : defaultNamespace;
+        if (namespace == null) {
+            throw new IllegalArgumentException(key + "table: name the database of " + t + " (database.table), or put "
+                    + "the database in the datasource URL");
+        }
+        this.table = namespace + "." + Identifiers.simpleName(t);
+        String name = pipeline.replace('-', '_');
+        this.slot = config.capture().slot().orElse("tributary_" + name);
         if (!slot.matches("[a-z0-9_]{1,63}")) {
             throw new IllegalArgumentException(key + "capture.slot '" + slot
-                    + "' must be lower-case letters, digits and '_' (PostgreSQL's rule for slot names), at most 63");
+                    + "' must be lower-case letters, digits and '_', at most 63");
         }
-        this.signalTable = schema + "." + Identifiers.validate("tributary_signal_" + pipeline.replace('-', '_'));
-        // Where the reader's offsets live: in the source database, beside the slot, so losing a pod loses neither.
-        this.offsetsTable = Identifiers.validate("tributary_offsets_" + pipeline.replace('-', '_'));
+        this.signalTable = namespace + "." + Identifiers.validate("tributary_signal_" + name);
+        // Where the reader's offsets live: in the source database, beside the log position they point into, so
+        // losing a pod or its volume loses neither.
+        this.offsetsTable = Identifiers.validate("tributary_offsets_" + name);
         String snapshot = config.capture().snapshot();
         if (!snapshot.equals("initial") && !snapshot.equals("never")) {
             throw new IllegalArgumentException(key + "capture.snapshot must be initial or never, not '" + snapshot + "'");
         }
     }
 
+    /** The source of a table-mode pipeline, by its datasource's URL. */
+    public static TableSource of(String pipeline, TributaryConfig.Source config, TributaryConfig.Datasource datasource,
+            DataSource pool) {
+        String url = datasource.url();
+        if (url.startsWith("jdbc:postgresql:")) {
+            return new PostgresSource(pipeline, config, datasource, pool);
+        }
+        if (url.startsWith("jdbc:mariadb:")) {
+            return new MariaDbSource(pipeline, config, datasource, pool);
+        }
+        throw new IllegalArgumentException("datasource " + config.datasource() + " must be a jdbc:postgresql: or "
+                + "jdbc:mariadb: URL for table mode");
+    }
+
     public String table() {
         return table;
     }
 
+    /** The replication slot (PostgreSQL) or the reader's name (MariaDB). */
     public String slot() {
         return slot;
     }
@@ -83,7 +97,7 @@ public final class TableSource {
         return offsetsTable;
     }
 
-    /** The topic prefix the reader names its events with; the signal table's events are recognised by it. */
+    /** The reader's logical name: its events and the signal table's rows are recognised by it. */
     public String topicPrefix() {
         return slot;
     }
@@ -96,149 +110,86 @@ public final class TableSource {
         return "initial".equals(config.capture().snapshot());
     }
 
-    /**
-     * Start-up checks, each failure saying what to change: logical decoding on, a role that may replicate, the
-     * table present with a primary key. A table without REPLICA IDENTITY FULL is fine unless it has TOASTed
-     * columns an update leaves unchanged; such records are refused with that advice.
-     */
-    public void check() throws SQLException {
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
-            try (ResultSet rs = s.executeQuery("SHOW wal_level")) {
-                rs.next();
-                String level = rs.getString(1);
-                if (!"logical".equals(level)) {
-                    throw new IllegalStateException(key + "mode=table needs logical decoding on the source database "
-                            + "(datasource " + config.datasource() + " has wal_level=" + level + "): set wal_level = "
-                            + "logical in postgresql.conf (or ALTER SYSTEM SET wal_level = logical) and restart "
-                            + "PostgreSQL; max_replication_slots and max_wal_senders must leave one free per pipeline");
-                }
-            }
-            try (ResultSet rs = s.executeQuery(
-                    "SELECT rolsuper OR rolreplication, current_user FROM pg_roles WHERE rolname = current_user")) {
-                if (rs.next() && !rs.getBoolean(1)) {
-                    throw new IllegalStateException(key + "mode=table needs a role that may replicate: ALTER ROLE "
-                            + rs.getString(2) + " WITH REPLICATION (and SELECT on the table, and ownership of it or a "
-                            + "publication created by its owner)");
-                }
-            }
-            try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL, EXISTS (SELECT 1 "
-                    + "FROM pg_index WHERE indrelid = to_regclass(?) AND indisprimary)")) {
-                ps.setString(1, Identifiers.quote(table));
-                ps.setString(2, Identifiers.quote(table));
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (!rs.getBoolean(1)) {
-                        throw new IllegalStateException(key + "table: table " + table + " does not exist in datasource "
-                                + config.datasource());
-                    }
-                    if (!rs.getBoolean(2)) {
-                        throw new IllegalStateException(key + "table: table " + table + " has no primary key; table mode "
-                                + "keys records by it (add one, or capture a view of the data through an outbox)");
-                    }
-                }
-            }
-        }
-    }
+    /** Start-up checks; each failure says what to change. */
+    public abstract void check() throws SQLException;
 
-    /** The signal table the reader reads re-snapshot requests from (and writes its snapshot watermarks to). */
+    /** The reader's settings. Secrets go only to the reader (and are filtered from every log line). */
+    public abstract Properties properties();
+
+    /** Log the source keeps for this reader, in bytes, or -1 when unknown. */
+    public abstract long retainedBytes() throws SQLException;
+
+    /** Rows in the table by the database's estimate: a snapshot's expected total. */
+    public abstract long estimatedRows() throws SQLException;
+
+    /** Whether the source already keeps the log for this reader (a request written now will be read). */
+    public abstract boolean ready() throws SQLException;
+
+    protected abstract String quote(String identifier);
+
+    /** {@code INSERT} that skips a row whose key exists, in this database's words. */
+    protected abstract String insertIgnoring(String table, String columns, String values);
+
+    /** The signal table the reader reads snapshot requests from (and writes its snapshot watermarks to). */
     public void prepare() throws SQLException {
         try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS " + Identifiers.quote(signalTable)
+            s.execute("CREATE TABLE IF NOT EXISTS " + quote(signalTable)
                     + " (id varchar(64) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048))");
         }
     }
 
     /**
      * Asks the reader for a snapshot of the table (chunked, resumable, beside the stream). The request is a row in
-     * the signal table, read from the change log in order; {@code id} makes a request once only.
+     * the signal table, read from the log in order; {@code id} makes a request once only.
      *
      * @return whether this call added the request (false: a request with this id was made before)
      */
     public boolean requestSnapshot(String id) throws SQLException {
-        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement("INSERT INTO "
-                + Identifiers.quote(signalTable) + " (id, type, data) VALUES (?, 'execute-snapshot', ?) "
-                + "ON CONFLICT (id) DO NOTHING")) {
+        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
+                insertIgnoring(quote(signalTable), "id, type, data", "?, 'execute-snapshot', ?"))) {
             ps.setString(1, id);
-            ps.setString(2, "{\"data-collections\": [\"" + table + "\"], \"type\": \"incremental\"}");
+            ps.setString(2, "{\"data-collections\": [\"" + table.replace(".", "\\\\.") + "\"], \"type\": \"incremental\"}");
             return ps.executeUpdate() == 1;
         }
     }
 
-    /** Whether the slot exists: the reader created it, so changes from now on are kept for it. */
-    public boolean slotExists() throws SQLException {
-        try (Connection c = pool.getConnection();
-                PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_replication_slots WHERE slot_name = ?")) {
-            ps.setString(1, slot);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
-    }
-
-    /** WAL the server keeps for the slot (bytes behind the current position), or -1 when there is no slot. */
-    public long slotLagBytes() throws SQLException {
-        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots "
-                        + "WHERE slot_name = ?")) {
-            ps.setString(1, slot);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : -1;
-            }
-        }
-    }
-
-    /** Rows in the table by the planner's estimate: a snapshot's expected total. */
-    public long estimatedRows() throws SQLException {
-        try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass(?)")) {
-            ps.setString(1, Identifiers.quote(table));
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? rs.getLong(1) : 0;
-            }
-        }
-    }
-
-    /** The reader's settings. Secrets (the password) go only to the reader, never to a log line. */
-    public Properties properties() {
-        URI uri = URI.create(datasource.url().substring("jdbc:".length()));
-        String db = uri.getPath() == null || uri.getPath().length() < 2 ? "postgres" : uri.getPath().substring(1);
+    /** Settings every reader shares: names, snapshot by signal, offsets in the source, heartbeats. */
+    protected Properties common(String connectorClass, String offsetsDdl) {
         Properties p = new Properties();
         p.setProperty("name", pipeline);
-        p.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        p.setProperty("connector.class", connectorClass);
         p.setProperty("database.hostname", uri.getHost());
-        p.setProperty("database.port", String.valueOf(uri.getPort() < 0 ? 5432 : uri.getPort()));
-        p.setProperty("database.dbname", db);
-        p.setProperty("database.user", datasource.username().orElse("postgres"));
+        p.setProperty("database.user", datasource.username().orElse("root"));
         datasource.password().ifPresent(pw -> p.setProperty("database.password", pw));
         p.setProperty("topic.prefix", topicPrefix());
-        p.setProperty("plugin.name", "pgoutput");
-        p.setProperty("slot.name", slot);
-        p.setProperty("publication.name", slot);
-        p.setProperty("publication.autocreate.mode", "filtered");
-        // The signal table joins the publication by itself; its rows (requests, watermarks) are skipped in capture.
-        p.setProperty("table.include.list", table);
+        p.setProperty("table.include.list", table.replace(".", "\\."));
         // The snapshot is an incremental one requested through the signal table: chunked, beside the stream, and
-        // resumed from its last chunk after a restart.
+        // resumed from its last chunk after a restart. The signal table's rows (requests, watermarks) are skipped.
         p.setProperty("snapshot.mode", "no_data");
         p.setProperty("signal.enabled.channels", "source");
         p.setProperty("signal.data.collection", signalTable);
         p.setProperty("incremental.snapshot.chunk.size", String.valueOf(config.capture().chunkSize()));
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("decimal.handling.mode", "precise");
-        p.setProperty("time.precision.mode", "adaptive");
-        long heartbeat = config.capture().heartbeat().toMillis();
-        p.setProperty("heartbeat.interval.ms", String.valueOf(heartbeat));
+        p.setProperty("heartbeat.interval.ms", String.valueOf(config.capture().heartbeat().toMillis()));
         config.capture().heartbeatQuery().ifPresent(q -> p.setProperty("heartbeat.action.query", q));
         p.setProperty("offset.storage", "io.debezium.storage.jdbc.offset.JdbcOffsetBackingStore");
         p.setProperty("offset.storage.jdbc.connection.url", datasource.url());
-        p.setProperty("offset.storage.jdbc.connection.user", datasource.username().orElse("postgres"));
-        // The store insists on a password; a server that authenticates otherwise (trust, certificates) ignores it.
+        p.setProperty("offset.storage.jdbc.connection.user", datasource.username().orElse("root"));
+        // The store insists on a password; a server that authenticates otherwise ignores it.
         p.setProperty("offset.storage.jdbc.connection.password", datasource.password().orElse("-"));
         p.setProperty("offset.storage.jdbc.table.name", offsetsTable);
-        p.setProperty("offset.storage.jdbc.table.ddl", OFFSETS_DDL);
+        // The store rewrites its table whole on each save, so every pipeline has its own; values grow past 1,255
+        // characters while a snapshot runs, so they are text.
+        p.setProperty("offset.storage.jdbc.table.ddl", offsetsDdl);
         p.setProperty("offset.flush.interval.ms", "1000");
         p.setProperty("errors.max.retries", "-1");
         p.setProperty("notification.enabled.channels", SnapshotNotifications.NAME);
+        return p;
+    }
+
+    /** Passes the operator's own connector settings last, so they win. */
+    protected Properties withOverrides(Properties p) {
         config.capture().engine().forEach(p::setProperty);
         return p;
     }

@@ -10,6 +10,7 @@ import javax.sql.DataSource;
 import io.agroal.api.AgroalDataSource;
 import io.agroal.api.configuration.AgroalConnectionPoolConfiguration;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
+import io.agroal.api.exceptionsorter.MySQLExceptionSorter;
 import io.agroal.api.exceptionsorter.PostgreSQLExceptionSorter;
 import io.agroal.api.security.NamePrincipal;
 import io.agroal.api.security.SimplePassword;
@@ -38,9 +39,10 @@ public class Datasources {
 
     private static AgroalDataSource open(String name, TributaryConfig.Datasource ds, int maxSize, JdbcTimeouts timeouts,
             Duration acquisitionTimeout) {
-        if (!ds.url().startsWith("jdbc:postgresql:")) {
+        boolean mariadb = ds.url().startsWith("jdbc:mariadb:");
+        if (!ds.url().startsWith("jdbc:postgresql:") && !mariadb) {
             throw new IllegalArgumentException("tributary.datasources." + name
-                    + ".url must be a jdbc:postgresql: URL (the only dialect supported so far)");
+                    + ".url must be a jdbc:postgresql: URL (or jdbc:mariadb: for a table-mode source)");
         }
         int validationSeconds = (int) Math.min(2, timeouts.socket().toSeconds());
         AgroalDataSourceConfigurationSupplier supplier = new AgroalDataSourceConfigurationSupplier();
@@ -52,7 +54,7 @@ public class Datasources {
                 // error (SQLState 08, a socket timeout among them) destroys the connection, and idle ones are
                 // validated, so the next borrower gets a live one. (Agroal's defaultExceptionSorter treats nothing
                 // as fatal: a timed-out connection would be handed out again, closed, until the next validation.)
-                .exceptionSorter(new PostgreSQLExceptionSorter())
+                .exceptionSorter(mariadb ? new MySQLExceptionSorter() : new PostgreSQLExceptionSorter())
                 .connectionValidator(AgroalConnectionPoolConfiguration.ConnectionValidator.defaultValidatorWithTimeout(validationSeconds))
                 .validationTimeout(Duration.ofSeconds(30))
                 .idleValidationTimeout(Duration.ofSeconds(5))
@@ -60,8 +62,8 @@ public class Datasources {
                     // The login timeout goes to PgJDBC as a property: Agroal's own loginTimeout sets the JVM-wide
                     // DriverManager value, which the probe pools and the write pools would overwrite for each other.
                     factory.jdbcUrl(ds.url()).autoCommit(true);
-                    timeouts.jdbcProperties().forEach(factory::jdbcProperty);
-                    timeouts.initialSql().ifPresent(factory::initialSql);
+                    (mariadb ? timeouts.mariaDbProperties() : timeouts.jdbcProperties()).forEach(factory::jdbcProperty);
+                    (mariadb ? timeouts.mariaDbInitialSql() : timeouts.initialSql()).ifPresent(factory::initialSql);
                     ds.username().ifPresent(user -> factory.principal(new NamePrincipal(user)));
                     ds.password().ifPresent(password -> factory.credential(new SimplePassword(password)));
                     return factory;
@@ -77,6 +79,11 @@ public class Datasources {
     public TributaryConfig.Datasource settings(String name) {
         get(name);
         return configs.get(name);
+    }
+
+    /** Whether a configured datasource is PostgreSQL (targets and outboxes must be). */
+    public boolean isPostgres(String name) {
+        return settings(name).url().startsWith("jdbc:postgresql:");
     }
 
     /** The pool of a configured datasource; a clear error names the missing one. */

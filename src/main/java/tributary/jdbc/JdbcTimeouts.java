@@ -62,6 +62,20 @@ public record JdbcTimeouts(Duration connect, Duration login, Duration socket, Du
         return p;
     }
 
+    /** The MariaDB driver's properties for the same timeouts (milliseconds). */
+    public Map<String, String> mariaDbProperties() {
+        Map<String, String> p = new TreeMap<>();
+        p.put("connectTimeout", String.valueOf(login.toMillis()));
+        p.put("socketTimeout", String.valueOf(socket.toMillis()));
+        return p;
+    }
+
+    /** MariaDB's statement timeout (seconds, fractions allowed), set on each new connection. */
+    public Optional<String> mariaDbInitialSql() {
+        return statement.isZero() ? Optional.empty()
+                : Optional.of("SET SESSION max_statement_time = " + statement.toMillis() / 1000.0);
+    }
+
     /**
      * Sets the statement timeout on each new connection. A {@code SET} rather than PgJDBC's {@code options} property,
      * so an {@code options} parameter in the URL is neither replaced nor silently shadowed. SET takes no bind

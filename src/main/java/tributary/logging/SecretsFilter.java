@@ -24,6 +24,14 @@ public final class SecretsFilter implements Filter {
 
     private volatile List<String> secrets;
 
+    public SecretsFilter() {
+    }
+
+    /** A filter for the given configuration (tests). */
+    SecretsFilter(Config config) {
+        this.secrets = collect(config);
+    }
+
     @Override
     public boolean isLoggable(LogRecord record) {
         List<String> known = secrets();
@@ -52,20 +60,27 @@ public final class SecretsFilter implements Filter {
     private List<String> secrets() {
         List<String> s = secrets;
         if (s == null) {
-            s = new ArrayList<>();
             try {
-                Config config = ConfigProvider.getConfig();
-                for (String name : config.getPropertyNames()) {
-                    String lower = name.toLowerCase(java.util.Locale.ROOT);
-                    if (lower.contains("password") || lower.contains("secret") || lower.contains("jaas")
-                            || lower.startsWith("tributary.crypto.keys.")) {
-                        config.getOptionalValue(name, String.class).filter(v -> v.length() >= 4).ifPresent(s::add);
-                    }
-                }
+                s = collect(ConfigProvider.getConfig());
             } catch (RuntimeException | LinkageError notYet) {
                 return List.of(); // configuration not readable yet: nothing configured to hide
             }
             secrets = s;
+        }
+        return s;
+    }
+
+    /** The values of Tributary's secret settings: passwords, secrets, JAAS settings, keys. */
+    static List<String> collect(Config config) {
+        List<String> s = new ArrayList<>();
+        for (String name : config.getPropertyNames()) {
+            String lower = name.toLowerCase(java.util.Locale.ROOT);
+            // Tributary's own settings only: framework defaults hold words, not secrets.
+            if ((lower.startsWith("tributary.") || lower.startsWith("tributary_")) && (lower.contains("password")
+                    || lower.contains("secret") || lower.contains("jaas") || lower.contains("crypto.keys.")
+                    || lower.contains("crypto_keys_"))) {
+                config.getOptionalValue(name, String.class).filter(v -> v.length() >= 4).ifPresent(s::add);
+            }
         }
         return s;
     }

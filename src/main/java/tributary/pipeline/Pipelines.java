@@ -110,7 +110,16 @@ public class Pipelines {
         if (!mode.equals("outbox") && !mode.equals("table")) {
             throw new IllegalArgumentException(key + "source.mode must be outbox or table, not '" + mode + "'");
         }
-        TableSource tableSource = mode.equals("table") ? named(key + "source", () -> new TableSource(name, p.source(),
+        if (!datasources.isPostgres(p.target().datasource()) || p.target().standby().map(s -> !datasources.isPostgres(s))
+                .orElse(false)) {
+            throw new IllegalArgumentException(key + "target.datasource: targets are PostgreSQL (a jdbc:postgresql: "
+                    + "datasource); MariaDB and MySQL are sources only");
+        }
+        if (mode.equals("outbox") && !datasources.isPostgres(p.source().datasource())) {
+            throw new IllegalArgumentException(key + "source.datasource: an outbox lives in PostgreSQL; capture a "
+                    + "MariaDB or MySQL table with " + key + "source.mode=table");
+        }
+        TableSource tableSource = mode.equals("table") ? named(key + "source", () -> TableSource.of(name, p.source(),
                 datasources.settings(p.source().datasource()), datasources.get(p.source().datasource()))) : null;
         // The target's derived names (<table>_live, <table>_tombstones) must fit PostgreSQL's 63 bytes untruncated.
         TargetSql targetSql = named(key + "target.table", () -> new TargetSql(p.target().table()));

@@ -79,6 +79,10 @@ public final class Bench {
         System.out.printf("sink      typed columns %,.0f rows/s, payload-only jsonb %,.0f rows/s: typed/jsonb %.2f%n", upsert,
                 jsonb, upsert / jsonb);
 
+        if (Boolean.getBoolean("bench.table-only")) {
+            tableMode(s, rows, baseline);
+            System.exit(0);
+        }
         Map<String, String> config = TributaryProcess.baseConfig(s);
         pipeline(config, "bench", "bench_outbox", "1h");
         pipeline(config, "purge", "purge_outbox", "0");
@@ -116,6 +120,7 @@ public final class Bench {
             System.out.printf("memory    Tributary RSS %d MiB after the run (-Xmx%s)%n", tributary.rssBytes() >> 20, heap);
         }
         System.out.println("Tributary log: " + log);
+        tableMode(s, rows, baseline);
         System.exit(0);
     }
 
@@ -136,6 +141,73 @@ public final class Bench {
         c.put(p + "batch-size", String.valueOf(BATCH));
         for (TargetColumn col : TYPED.columns()) {
             c.put(p + "target.columns." + col.name() + ".type", col.type().sql());
+        }
+    }
+
+    /**
+     * Table mode: an existing table of {@code rows} rows is copied (snapshot, from the process's start to the last
+     * row in the primary, reader start-up included), then {@code rows} more inserted in transactions of 1,000 as fast
+     * as the source takes them are streamed (from the first insert to the last row in the primary).
+     */
+    private static void tableMode(Servers s, int rows, double baseline) throws Exception {
+        exec(s, "CREATE TABLE bench_table (id bigint PRIMARY KEY, customer text, amount numeric(12,2), state varchar(16), "
+                + "note text)");
+        exec(s, "INSERT INTO bench_table SELECT g, 'customer-' || (g % 1000), (g % 100000) / 100.0, 'PAID', "
+                + "repeat('x', 80) FROM generate_series(1, " + rows + ") g");
+        exec(s, "ANALYZE bench_table");
+        Map<String, String> c = TributaryProcess.baseConfig(s);
+        String p = "tributary.pipelines.table.";
+        c.put(p + "source.datasource", "source");
+        c.put(p + "source.mode", "table");
+        c.put(p + "source.table", "bench_table");
+        c.put(p + "source.capture.heartbeat", "1s");
+        c.put(p + "target.datasource", "primary");
+        c.put(p + "target.table", "table_sync");
+        c.put(p + "batch-size", String.valueOf(BATCH));
+        for (TargetColumn col : TYPED.columns()) {
+            if (!col.name().equals("id")) {
+                c.put(p + "target.columns." + col.name() + ".type", col.type().sql());
+            }
+        }
+        Path log = Path.of("target", "bench", "tributary-table.log").toAbsolutePath();
+        String count = "SELECT count(*) FROM table_sync";
+        long start = System.nanoTime();
+        try (TributaryProcess tributary = new TributaryProcess(TributaryProcess.defaultJar(), log, c, Ports.free())
+                .heap(System.getProperty("bench.heap", "512m"))) {
+            tributary.start();
+            awaitRows(s, count, rows);
+            double snapshot = rows / ((System.nanoTime() - start) / 1e9);
+            long streamStart = System.nanoTime();
+            for (int from = rows + 1; from <= 2 * rows; from += 1000) {
+                exec(s, "INSERT INTO bench_table SELECT g, 'customer-' || (g % 1000), (g % 100000) / 100.0, 'PAID', "
+                        + "repeat('x', 80) FROM generate_series(" + from + ", " + Math.min(2 * rows, from + 999) + ") g");
+            }
+            awaitRows(s, count, 2 * rows);
+            double stream = rows / ((System.nanoTime() - streamStart) / 1e9);
+            System.out.printf("table     snapshot %,.0f rows/s (ratio %.2f, reader start-up included), streaming %,.0f "
+                    + "rows/s (ratio %.2f), RSS %d MiB%n", snapshot, snapshot / baseline, stream, stream / baseline,
+                    tributary.rssBytes() >> 20);
+        }
+        OutboxWriter.query(s.source, "SELECT pg_drop_replication_slot('tributary_table')::text");
+        System.out.println("Tributary log (table mode): " + log);
+    }
+
+    private static void awaitRows(Servers s, String count, long rows) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
+        while (true) {
+            String n;
+            try {
+                n = OutboxWriter.query(s.primary, count);
+            } catch (SQLException notYet) {
+                n = "0"; // the target table comes with the first write
+            }
+            if (Long.parseLong(n) >= rows) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("table mode did not deliver " + rows + " rows within 20 minutes");
+            }
+            Thread.sleep(50);
         }
     }
 
