@@ -106,6 +106,36 @@ class MariaDbCaptureIT {
         }
     }
 
+    @Test
+    void aServerWithoutTheBinaryLogFailsStartUpSayingWhatToChange() throws Exception {
+        Servers s = Servers.get();
+        try (MariaDb db = new MariaDb(Files.createTempDirectory("tributary-mariadb-nobinlog"), false).start()) {
+            try (Connection c = db.connect(); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE plain (id bigint PRIMARY KEY, v text)");
+            }
+            Map<String, String> c = TributaryProcess.baseConfig(s);
+            c.put("tributary.datasources.maria.url", db.jdbcUrl());
+            c.put("tributary.datasources.maria.username", MariaDb.USER);
+            c.put("tributary.datasources.maria.password", MariaDb.PASSWORD);
+            String p = "tributary.pipelines.plain.";
+            c.put(p + "source.datasource", "maria");
+            c.put(p + "source.mode", "table");
+            c.put(p + "source.table", "shop.plain");
+            c.put(p + "target.datasource", "primary");
+            c.put(p + "target.table", "plain_copy");
+            Path log = Path.of("target", "capture-mariadb", "no-binlog.log").toAbsolutePath();
+            Files.deleteIfExists(log);
+            try (TributaryProcess process = new TributaryProcess(TributaryProcess.defaultJar(), log, c, Ports.free())) {
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, process::start);
+            }
+            String text = Files.readString(log);
+            assertTrue(text.contains("tributary.pipelines.plain.source.mode=table needs the binary log in row format"),
+                    text);
+            assertTrue(text.contains("log_bin=OFF") && text.contains("set log_bin, binlog_format=ROW"), text);
+            assertTrue(!text.contains(MariaDb.PASSWORD), "the log names the password");
+        }
+    }
+
     private static void business(MariaDb db, AtomicBoolean running, AtomicLong changes) {
         Random random = new Random(11);
         long next = 1_000_000;

@@ -25,11 +25,18 @@ public final class MariaDb implements AutoCloseable {
 
     private final Path dir;
     private final int port;
+    private final boolean binlog;
     private Process process;
 
     public MariaDb(Path dir) {
+        this(dir, true);
+    }
+
+    /** @param binlog whether the binary log is on (row format, full images); table mode needs it */
+    public MariaDb(Path dir, boolean binlog) {
         this.dir = dir;
         this.port = Ports.free();
+        this.binlog = binlog;
     }
 
     /** Whether the server binaries are installed. */
@@ -60,9 +67,12 @@ public final class MariaDb implements AutoCloseable {
             }
             List<String> cmd = new ArrayList<>(List.of(binary(), "--no-defaults", "--datadir=" + data,
                     "--socket=" + dir.resolve("s.sock"), "--port=" + port, "--bind-address=127.0.0.1",
-                    "--log-bin=" + dir.resolve("data").resolve("binlog"), "--binlog-format=ROW",
-                    "--binlog-row-image=FULL", "--server-id=1", "--pid-file=" + dir.resolve("p.pid"),
+                    "--server-id=1", "--pid-file=" + dir.resolve("p.pid"),
                     "--innodb-buffer-pool-size=128M", "--skip-name-resolve"));
+            if (binlog) {
+                cmd.addAll(List.of("--log-bin=" + data.resolve("binlog"), "--binlog-format=ROW",
+                        "--binlog-row-image=FULL"));
+            }
             if (root()) {
                 cmd.add("--user=mysql");
             }
