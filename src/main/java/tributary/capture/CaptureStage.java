@@ -1,8 +1,6 @@
 package tributary.capture;
 
 import java.sql.SQLException;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -13,8 +11,6 @@ import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
-import org.apache.camel.component.kafka.KafkaConstants;
-import org.apache.camel.support.DefaultMessage;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Gauge;
@@ -23,8 +19,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 import tributary.config.TributaryConfig;
-import tributary.crypto.Envelope;
-import tributary.crypto.RecordCipher;
 import tributary.failover.Failures;
 import tributary.failover.TargetHealth;
 import tributary.kafka.KafkaErrors;
@@ -52,7 +46,7 @@ public class CaptureStage {
     private static final Logger LOG = Logger.getLogger(CaptureStage.class);
 
     private final Pipelines pipelines;
-    private final RecordCipher cipher;
+    private final CollectStage collect;
     private final CamelContext camel;
     private final TargetHealth health;
     private final DeadRows deadRows;
@@ -64,10 +58,10 @@ public class CaptureStage {
     private final Map<String, Long> lastLogged = new ConcurrentHashMap<>();
     private volatile ProducerTemplate template;
 
-    public CaptureStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel, TargetHealth health,
+    public CaptureStage(Pipelines pipelines, CollectStage collect, CamelContext camel, TargetHealth health,
             DeadRows deadRows, MeterRegistry meters, TributaryConfig config) {
         this.pipelines = pipelines;
-        this.cipher = cipher;
+        this.collect = collect;
         this.camel = camel;
         this.health = health;
         this.deadRows = deadRows;
@@ -153,22 +147,15 @@ public class CaptureStage {
         if (!cleaned.filtered().isEmpty()) {
             deadRows.filtered(pipeline, cleaned.filtered().size());
         }
-        List<Message> letters = new ArrayList<>(cleaned.rejected().size());
+        List<Message> letters = List.of();
         if (!cleaned.rejected().isEmpty()) {
-            Map<Long, OutboxRecord> byId = new HashMap<>();
-            rows.forEach(r -> byId.put(r.id(), r));
-            String keyId = cipher.activeKeyId();
-            cleaned.rejected().forEach((id, reason) -> {
-                OutboxRecord r = byId.get(id);
-                Message m = new DefaultMessage(camel);
-                m.setHeader(KafkaConstants.KEY, r.key() == null ? "" : r.key());
-                m.setHeader(Exchanges.ID_HEADER, Long.toString(id));
-                m.setHeader(Exchanges.KEY_ID_HEADER, keyId);
-                m.setHeader(Exchanges.REASON_HEADER, Reasons.clean(reason));
-                m.setBody(cipher.seal(p.scope(), r.key() == null ? "" : r.key(),
-                        new Envelope(r.id(), r.version(), r.delete(), r.createdAt(), r.payload()).toBytes()));
-                letters.add(m);
-            });
+            // Sealed like every record (never in clear on Kafka), with the reason in a header.
+            List<OutboxRecord> rejected = rows.stream().filter(r -> cleaned.rejected().containsKey(r.id())).toList();
+            letters = collect.seal(pipeline, rejected);
+            for (Message m : letters) {
+                m.setHeader(Exchanges.REASON_HEADER, Reasons.clean(cleaned.rejected()
+                        .get(Long.parseLong(m.getHeader(Exchanges.ID_HEADER, String.class)))));
+            }
             deadRows.add(pipeline, letters.size());
             LOG.warnf("pipeline %s: %d captured record(s) refused and sent to the dead-letter topic, e.g. %s",
                     pipeline, letters.size(), cleaned.rejected().values().iterator().next());

@@ -30,7 +30,7 @@ import tributary.outbox.OutboxRecord;
  * Turns the change log reader's events into the pipeline's records: the table's primary key as the business key,
  * the row after the change as a JSON payload (or a delete), and a version that orders a key's changes.
  *
- * <p>Versions: a streamed change carries its log position (see {@link #lsn}). Changes of one key are serialised by the row's
+ * <p>Versions: a streamed change carries its log position (see {@link #position}). Changes of one key are serialised by the row's
  * lock (an update waits for the previous writer's commit, an insert of a deleted key for the delete's commit), so a
  * later change of a key always has a higher LSN. A snapshot row carries version 0: it is the row as it was before
  * every change the stream delivers for that key, so it fills a key the target does not hold and never overwrites
@@ -75,12 +75,12 @@ public final class ChangeEvents {
         Struct source = value.getStruct("source");
         boolean delete = "d".equals(op);
         boolean read = "r".equals(op);
-        Long lsn = source == null ? null : lsn(source);
-        long version = read ? 0L : lsn == null ? -1L : lsn;
+        Long position = source == null ? null : position(source);
+        long version = read ? 0L : position == null ? -1L : position;
         // Enters the pipeline now: the age limits downstream count from here, as from an outbox row's creation.
         Instant at = Instant.now();
         String key = key(event.key());
-        String problem = lsn == null && !read ? "change event without a log position" : null;
+        String problem = position == null && !read ? "change event without a log position" : null;
         Struct after = delete ? null : value.getStruct("after");
         String payload = null;
         if (after != null) {
@@ -102,7 +102,7 @@ public final class ChangeEvents {
      * log files are at most 1 GiB, so positions fit 32 bits, and a row index beyond 1,023 in one event counts as
      * 1,023 — rows of one event are different keys but for the rarest statements).
      */
-    static Long lsn(Struct source) {
+    static Long position(Struct source) {
         if (source.schema().field("lsn") != null) {
             return source.getInt64("lsn");
         }

@@ -24,7 +24,7 @@ public final class MariaDbSource extends TableSource {
 
     MariaDbSource(String pipeline, TributaryConfig.Source config, TributaryConfig.Datasource datasource,
             DataSource pool) {
-        super(pipeline, config, datasource, pool, database(datasource.url()));
+        super(pipeline, config, datasource, pool, database(datasource.url()), "root");
     }
 
     private static String database(String url) {
@@ -59,7 +59,7 @@ public final class MariaDbSource extends TableSource {
                     + "FROM information_schema.tables t LEFT JOIN information_schema.table_constraints k ON "
                     + "k.table_schema = t.table_schema AND k.table_name = t.table_name "
                     + "WHERE t.table_schema = ? AND t.table_name = ?")) {
-                ps.setString(1, table.substring(0, table.indexOf('.')));
+                ps.setString(1, namespace());
                 ps.setString(2, Identifiers.simpleName(table));
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
@@ -91,7 +91,7 @@ public final class MariaDbSource extends TableSource {
     public long estimatedRows() throws SQLException {
         try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(
                 "SELECT coalesce(table_rows, 0) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?")) {
-            ps.setString(1, table.substring(0, table.indexOf('.')));
+            ps.setString(1, namespace());
             ps.setString(2, Identifiers.simpleName(table));
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
@@ -114,7 +114,7 @@ public final class MariaDbSource extends TableSource {
     public Properties properties() {
         Properties p = common("io.debezium.connector.mariadb.MariaDbConnector", OFFSETS_DDL);
         p.setProperty("database.port", String.valueOf(uri.getPort() < 0 ? 3306 : uri.getPort()));
-        p.setProperty("database.include.list", table.substring(0, table.indexOf('.')));
+        p.setProperty("database.include.list", namespace());
         // A replica id of its own on the server; pass source.capture.engine."database.server.id" to choose one.
         p.setProperty("database.server.id", String.valueOf(10_000 + Math.floorMod(slot.hashCode(), 1_000_000)));
         p.setProperty("include.schema.changes", "false");
@@ -125,7 +125,7 @@ public final class MariaDbSource extends TableSource {
         p.setProperty("time.precision.mode", "adaptive_time_microseconds");
         p.setProperty("schema.history.internal", "io.debezium.storage.jdbc.history.JdbcSchemaHistory");
         p.setProperty("schema.history.internal.jdbc.connection.url", datasource.url());
-        p.setProperty("schema.history.internal.jdbc.connection.user", datasource.username().orElse("root"));
+        p.setProperty("schema.history.internal.jdbc.connection.user", user);
         p.setProperty("schema.history.internal.jdbc.connection.password", datasource.password().orElse("-"));
         p.setProperty("schema.history.internal.jdbc.table.name", "tributary_history_" + pipeline.replace('-', '_'));
         p.setProperty("schema.history.internal.store.only.captured.tables.ddl", "true");

@@ -21,7 +21,7 @@ public final class PostgresSource extends TableSource {
 
     PostgresSource(String pipeline, TributaryConfig.Source config, TributaryConfig.Datasource datasource,
             DataSource pool) {
-        super(pipeline, config, datasource, pool, "public");
+        super(pipeline, config, datasource, pool, "public", "postgres");
     }
 
     /**
@@ -120,8 +120,6 @@ public final class PostgresSource extends TableSource {
         String db = uri.getPath() == null || uri.getPath().length() < 2 ? "postgres" : uri.getPath().substring(1);
         p.setProperty("database.port", String.valueOf(uri.getPort() < 0 ? 5432 : uri.getPort()));
         p.setProperty("database.dbname", db);
-        p.setProperty("database.user", datasource.username().orElse("postgres"));
-        p.setProperty("offset.storage.jdbc.connection.user", datasource.username().orElse("postgres"));
         p.setProperty("plugin.name", "pgoutput");
         p.setProperty("slot.name", slot);
         p.setProperty("publication.name", slot);

@@ -30,15 +30,17 @@ public abstract class TableSource {
     protected final String slot;
     protected final String signalTable;
     protected final String offsetsTable;
+    protected final String user;
 
     protected TableSource(String pipeline, TributaryConfig.Source config, TributaryConfig.Datasource datasource,
-            DataSource pool, String defaultNamespace) {
+            DataSource pool, String defaultNamespace, String defaultUser) {
         this.pipeline = pipeline;
         this.key = "tributary.pipelines." + pipeline + ".source.";
         this.config = config;
         this.datasource = datasource;
         this.pool = pool;
         this.uri = URI.create(datasource.url().substring("jdbc:".length()));
+        this.user = datasource.username().orElse(defaultUser);
         String t = Identifiers.validate(config.table());
         if ("tributary_outbox".equals(t)) {
             throw new IllegalArgumentException(key + "table: set it to the table to capture (schema.table) when "
@@ -87,6 +89,11 @@ public abstract class TableSource {
     /** The replication slot (PostgreSQL) or the reader's name (MariaDB). */
     public String slot() {
         return slot;
+    }
+
+    /** The schema (PostgreSQL) or database (MariaDB) of the captured table. */
+    protected String namespace() {
+        return table.substring(0, table.indexOf('.'));
     }
 
     public String signalTable() {
@@ -159,7 +166,7 @@ public abstract class TableSource {
         p.setProperty("name", pipeline);
         p.setProperty("connector.class", connectorClass);
         p.setProperty("database.hostname", uri.getHost());
-        p.setProperty("database.user", datasource.username().orElse("root"));
+        p.setProperty("database.user", user);
         datasource.password().ifPresent(pw -> p.setProperty("database.password", pw));
         p.setProperty("topic.prefix", topicPrefix());
         p.setProperty("table.include.list", table.replace(".", "\\."));
@@ -175,7 +182,7 @@ public abstract class TableSource {
         config.capture().heartbeatQuery().ifPresent(q -> p.setProperty("heartbeat.action.query", q));
         p.setProperty("offset.storage", "io.debezium.storage.jdbc.offset.JdbcOffsetBackingStore");
         p.setProperty("offset.storage.jdbc.connection.url", datasource.url());
-        p.setProperty("offset.storage.jdbc.connection.user", datasource.username().orElse("root"));
+        p.setProperty("offset.storage.jdbc.connection.user", user);
         // The store insists on a password; a server that authenticates otherwise ignores it.
         p.setProperty("offset.storage.jdbc.connection.password", datasource.password().orElse("-"));
         p.setProperty("offset.storage.jdbc.table.name", offsetsTable);

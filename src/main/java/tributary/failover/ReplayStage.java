@@ -109,18 +109,13 @@ public class ReplayStage {
         Pipeline p = pipelines.get(pipeline);
         long[] ids = messages.stream().mapToLong(m -> Long.parseLong(m.getHeader(Exchanges.ID_HEADER, String.class)))
                 .filter(id -> !refused.containsKey(id)).toArray();
-        if (p.capturesTable()) {
-            if (!refused.isEmpty()) {
-                deadRows.add(pipeline, refused.size());
-                LOG.errorf("pipeline %s: Kafka refused %d spooled record(s) of %s for good, e.g. %s", pipeline,
-                        refused.size(), Path.of(segment).getFileName(), refused.values().iterator().next());
-            }
-        } else {
+        // A captured table has no rows to mark: its refused records are counted and logged only.
+        if (!p.capturesTable()) {
             p.outbox().markReplayed(ids);
         }
-        if (!refused.isEmpty() && !p.capturesTable()) {
-            deadRows.add(pipeline, p.outbox().markDead(refused));
-            LOG.errorf("pipeline %s: Kafka refused %d spooled record(s) of %s for good; their rows are DEAD, e.g. %s",
+        if (!refused.isEmpty()) {
+            deadRows.add(pipeline, p.capturesTable() ? refused.size() : p.outbox().markDead(refused));
+            LOG.errorf("pipeline %s: Kafka refused %d spooled record(s) of %s for good; they are DEAD, e.g. %s",
                     pipeline, refused.size(), Path.of(segment).getFileName(), refused.values().iterator().next());
         }
         p.enqueueSpool().delete(Path.of(segment));
