@@ -42,7 +42,7 @@ public class Datasources {
         boolean mariadb = ds.url().startsWith("jdbc:mariadb:");
         if (!ds.url().startsWith("jdbc:postgresql:") && !mariadb) {
             throw new IllegalArgumentException("tributary.datasources." + name
-                    + ".url must be a jdbc:postgresql: URL (or jdbc:mariadb: for a table-mode source)");
+                    + ".url must be a jdbc:postgresql: or a jdbc:mariadb: URL (MariaDB or MySQL)");
         }
         int validationSeconds = (int) Math.min(2, timeouts.socket().toSeconds());
         AgroalDataSourceConfigurationSupplier supplier = new AgroalDataSourceConfigurationSupplier();
@@ -81,7 +81,7 @@ public class Datasources {
         return configs.get(name);
     }
 
-    /** Whether a configured datasource is PostgreSQL (targets and outboxes must be). */
+    /** Whether a configured datasource is PostgreSQL (outboxes must be; else MariaDB or MySQL). */
     public boolean isPostgres(String name) {
         return settings(name).url().startsWith("jdbc:postgresql:");
     }

@@ -129,6 +129,16 @@ public final class TableMigrations {
     }
 
     private boolean historyExists() throws SQLException {
+        if (mariaDb()) {
+            try (Connection c = ds.getConnection(); var ps = c.prepareStatement("SELECT count(*) FROM "
+                    + "information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?")) {
+                ps.setString(1, schema);
+                ps.setString(2, history);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() && rs.getLong(1) > 0;
+                }
+            }
+        }
         String qualified = (schema == null ? "" : "\"" + schema + "\".") + "\"" + history + "\"";
         try (Connection c = ds.getConnection();
                 var ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
@@ -139,8 +149,16 @@ public final class TableMigrations {
         }
     }
 
+    /** Whether the table lives in MariaDB or MySQL (else PostgreSQL). */
+    private boolean mariaDb() throws SQLException {
+        try (Connection c = ds.getConnection()) {
+            return c.getMetaData().getURL().startsWith("jdbc:mariadb:");
+        }
+    }
+
     private Flyway flyway(boolean writes) throws SQLException {
-        String in = schema != null ? schema : currentSchema();
+        boolean mariaDb = mariaDb();
+        String in = schema != null ? schema : currentSchema(mariaDb);
         return Flyway.configure(TableMigrations.class.getClassLoader())
                 .dataSource(ds)
                 .schemas(in)
@@ -153,16 +171,17 @@ public final class TableMigrations {
                 .mixed(true)
                 // A session lock instead of one held in a transaction: CREATE INDEX CONCURRENTLY waits for every
                 // open transaction, the lock's own included, and would never finish.
-                .configuration(java.util.Map.of("flyway.postgresql.transactional.lock", "false"))
+                .configuration(mariaDb ? java.util.Map.of() : java.util.Map.of("flyway.postgresql.transactional.lock",
+                        "false"))
                 .resourceProvider(NO_RESOURCES)
                 .javaMigrationClassProvider(NO_CLASSES)
                 .javaMigrations(steps.stream().map(Migration::new).toArray(JavaMigration[]::new))
                 .load();
     }
 
-    private String currentSchema() throws SQLException {
+    private String currentSchema(boolean mariaDb) throws SQLException {
         try (Connection c = ds.getConnection(); Statement st = c.createStatement();
-                ResultSet rs = st.executeQuery("SELECT current_schema()")) {
+                ResultSet rs = st.executeQuery(mariaDb ? "SELECT DATABASE()" : "SELECT current_schema()")) {
             rs.next();
             return rs.getString(1);
         }

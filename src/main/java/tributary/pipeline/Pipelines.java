@@ -110,11 +110,6 @@ public class Pipelines {
         if (!mode.equals("outbox") && !mode.equals("table")) {
             throw new IllegalArgumentException(key + "source.mode must be outbox or table, not '" + mode + "'");
         }
-        if (!datasources.isPostgres(p.target().datasource()) || p.target().standby().map(s -> !datasources.isPostgres(s))
-                .orElse(false)) {
-            throw new IllegalArgumentException(key + "target.datasource: targets are PostgreSQL (a jdbc:postgresql: "
-                    + "datasource); MariaDB and MySQL are sources only");
-        }
         if (mode.equals("outbox") && !datasources.isPostgres(p.source().datasource())) {
             throw new IllegalArgumentException(key + "source.datasource: an outbox lives in PostgreSQL; capture a "
                     + "MariaDB or MySQL table with " + key + "source.mode=table");
@@ -126,14 +121,22 @@ public class Pipelines {
         OutboxStore outbox = tableSource != null ? null : outbox(name, p, key, datasources);
         boolean create = p.target().createTable();
         TargetWriter.Settings settings = named(key + "target.columns", () -> targetSettings(key + "target.", p.target()));
-        TargetWriter primary = new TargetWriter(datasources.get(p.target().datasource()), targetSql,
-                create, settings);
+        // A type the target's database cannot hold fails here, naming the column's key.
+        TargetWriter primary = writer(datasources, p.target().datasource(), targetSql, create, settings);
         Optional<TargetWriter> standby = p.target().standby()
-                .map(ds -> new TargetWriter(datasources.get(ds), targetSql, create, settings));
+                .map(ds -> writer(datasources, ds, targetSql, create, settings));
         PollPacer pacer = new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize());
         return new Pipeline(name, p, outbox, primary, standby, pacer, spool(name, Pipeline.ENQUEUE),
                 spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true), clean,
                 new Published(), tableSource);
+    }
+
+    /** The writer for a target in PostgreSQL or in MariaDB/MySQL, as its datasource's URL says. */
+    private static TargetWriter writer(Datasources datasources, String datasource, TargetSql table, boolean create,
+            TargetWriter.Settings settings) {
+        return datasources.isPostgres(datasource)
+                ? new TargetWriter(datasources.get(datasource), table, create, settings)
+                : new tributary.sink.MariaDbTargetWriter(datasources.get(datasource), table.name(), create, settings);
     }
 
     private OutboxStore outbox(String name, TributaryConfig.Pipeline p, String key, Datasources datasources) {

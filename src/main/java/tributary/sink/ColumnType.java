@@ -125,6 +125,21 @@ public final class ColumnType {
         return kind;
     }
 
+    /** A varchar's length, else -1. */
+    public int length() {
+        return length;
+    }
+
+    /** A bounded numeric's precision, else -1. */
+    public int precision() {
+        return precision;
+    }
+
+    /** A bounded numeric's scale, else -1. */
+    public int scale() {
+        return scale;
+    }
+
     /**
      * The type as PostgreSQL's {@code format_type} spells it, e.g. {@code numeric(12,2)},
      * {@code character varying(20)}, {@code timestamp with time zone}: what a table's column is compared with.

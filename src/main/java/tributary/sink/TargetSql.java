@@ -12,12 +12,13 @@ import tributary.config.Identifiers;
  * Typed columns travel as text arrays and are cast by the statement; their values were checked beforehand, so the
  * casts cannot fail or truncate.
  */
-public final class TargetSql {
+public class TargetSql {
 
     /** Tributary's own columns: no typed column may take one of these names. */
     public static final Set<String> RESERVED = Set.of("business_key", "version", "payload", "deleted",
             "source_created_at", "synced_at");
 
+    private final String name;
     private final String table;
     private final String simple;
     private final String view;
@@ -28,17 +29,28 @@ public final class TargetSql {
     }
 
     public TargetSql(String table, TargetShape shape) {
-        this.table = Identifiers.quote(table);
+        this(table, shape, Identifiers.quote(table), Identifiers.quote(table + "_live"));
+    }
+
+    /** For another database's statements: the configured name and how that database quotes table and view. */
+    protected TargetSql(String table, TargetShape shape, String quotedTable, String quotedView) {
+        this.name = table;
+        this.table = quotedTable;
         this.simple = Identifiers.simpleName(table);
-        this.view = Identifiers.quote(table + "_live");
+        this.view = quotedView;
         this.shape = shape;
-        // Derived names too: PostgreSQL would silently truncate a name over 63 bytes.
+        // Derived names too: PostgreSQL would silently truncate a name over 63 bytes (MariaDB refuses over 64).
         Identifiers.validate(simple + "_tombstones");
     }
 
     /** The same table with another shape (a column added by schema evolution). */
     public TargetSql with(TargetShape other) {
-        return new TargetSql(table.replace("\"", ""), other);
+        return new TargetSql(name, other);
+    }
+
+    /** The table's name as configured, unquoted. */
+    public String name() {
+        return name;
     }
 
     public String table() {
@@ -58,10 +70,15 @@ public final class TargetSql {
         return simple;
     }
 
-    /** The table's schema, unquoted, or null when unqualified. */
+    /** The table's schema (MariaDB: its database), unquoted, or null when unqualified. */
     public String schema() {
-        int dot = table.indexOf("\".\"");
-        return dot < 0 ? null : table.substring(1, dot);
+        int dot = name.indexOf('.');
+        return dot < 0 ? null : name.substring(0, dot);
+    }
+
+    /** The statements that create the table, its tombstone index and nothing else. */
+    public List<String> createStatements() {
+        return List.of(createTable());
     }
 
     /** The table as this shape declares it and its tombstone index; the live view follows the table's columns. */

@@ -84,6 +84,7 @@ public class TargetWriter {
     private final boolean create;
     private final Settings settings;
     private volatile TargetSql sql;
+
     private volatile boolean ready;
 
     public TargetWriter(DataSource ds, TargetSql sql) {
@@ -131,7 +132,7 @@ public class TargetWriter {
     /** The target's versions: V1 is the table, tombstone index and live view as declared. */
     public TableMigrations migrations() {
         var v1 = new TableMigrations.Step(1, "target table with tombstones and live view",
-                List.of(declared.createTable()), true, c -> !catalog(c).isEmpty());
+                declared.createStatements(), true, c -> !catalog(c).isEmpty());
         return new TableMigrations(ds, declared.schema(), declared.table(), declared.simpleName() + "_tributary",
                 List.of(v1));
     }
@@ -145,26 +146,25 @@ public class TargetWriter {
                 throw new IllegalStateException(key + ": table " + declared.table() + " does not exist; create it or set "
                         + key.replaceAll("\\.table$", ".create-table") + "=true");
             }
-            expect(table, "business_key", "text");
-            expect(table, "version", "bigint");
-            expect(table, "deleted", "boolean");
-            expect(table, "source_created_at", "timestamp with time zone");
-            expect(table, "synced_at", "timestamp with time zone");
+            ownColumns().forEach((column, type) -> expect(table, column, type));
             boolean altered = false;
             TargetShape shape = declared.shape();
+            ColumnType json = ColumnType.of(ColumnType.Kind.JSONB);
             if (shape.payload() && !table.containsKey("payload")) {
-                altered |= addOrFail(c, table, changes, "payload", ColumnType.of(ColumnType.Kind.JSONB));
-            } else if (shape.payload()) {
-                expect(table, "payload", "jsonb");
+                altered |= addOrFail(c, table, changes, "payload", json);
+            } else if (shape.payload() && !fits(table.get("payload"), json)) {
+                expect(table, "payload", typeName(json));
             }
             for (TargetColumn col : shape.columns()) {
                 String actual = table.get(col.name());
                 if (actual == null) {
                     altered |= addOrFail(c, table, changes, col.name(), col.type());
-                } else if (!actual.equals(col.type().sql())) {
+                } else if (!fits(actual, col.type())) {
                     throw new IllegalStateException(key + ": column " + col.name() + " of " + declared.table()
-                            + " is declared " + col.type().sql() + " (" + columnKey(col.name()) + ".type) but the table "
-                            + "has " + actual + "; change the declaration or the table, nothing is cast silently");
+                            + " is declared " + col.type().sql() + (typeName(col.type()).equals(col.type().sql()) ? ""
+                                    : " (" + typeName(col.type()) + " here)") + " (" + columnKey(col.name())
+                            + ".type) but the table has " + actual + "; change the declaration or the table, nothing "
+                            + "is cast silently");
                 }
             }
             List<TargetColumn> evolved = new ArrayList<>();
@@ -172,7 +172,7 @@ public class TargetWriter {
                 for (Map.Entry<String, String> e : table.entrySet()) {
                     if (!TargetSql.RESERVED.contains(e.getKey()) && shape.column(e.getKey()) == null) {
                         try {
-                            evolved.add(TargetColumn.evolved(e.getKey(), ColumnType.parse(e.getValue())));
+                            evolved.add(TargetColumn.evolved(e.getKey(), columnType(e.getKey(), e.getValue())));
                         } catch (IllegalArgumentException notOurs) {
                             LOG.warnf("%s: column %s has type %s, which schema evolution does not write", declared.table(),
                                     e.getKey(), e.getValue());
@@ -185,6 +185,42 @@ public class TargetWriter {
             }
             sql = declared.with(shape.with(evolved));
         }
+    }
+
+    /** Tributary's own columns and the type each must have, as {@link #catalog} spells types. */
+    protected Map<String, String> ownColumns() {
+        Map<String, String> own = new LinkedHashMap<>();
+        own.put("business_key", "text");
+        own.put("version", "bigint");
+        own.put("deleted", "boolean");
+        own.put("source_created_at", "timestamp with time zone");
+        own.put("synced_at", "timestamp with time zone");
+        return own;
+    }
+
+    /** How the target spells a declared type. */
+    protected String typeName(ColumnType type) {
+        return type.sql();
+    }
+
+    /** Whether a column of the table's type (as {@link #catalog} spells it) holds the declared type exactly. */
+    protected boolean fits(String actual, ColumnType declared) {
+        return declared.sql().equals(actual);
+    }
+
+    /** The type of a column schema evolution added earlier, from the table's type. */
+    protected ColumnType columnType(String column, String actual) {
+        return ColumnType.parse(actual);
+    }
+
+    /** The settings' key for messages ({@code tributary.pipelines.<p>.target.table}). */
+    protected String settingsKey() {
+        return settings.key();
+    }
+
+    /** The table's statements as declared. */
+    protected TargetSql declared() {
+        return declared;
     }
 
     private String columnKey(String column) {
@@ -207,14 +243,20 @@ public class TargetWriter {
                             ".create-table") + "=true");
         }
         try (Statement st = c.createStatement()) {
-            st.execute(declared.addColumn(column, type));
+            addColumn(st, column, type);
         }
-        table.put(column, type.sql());
+        table.put(column, typeName(type));
         LOG.infof("%s: declared column %s %s added", declared.table(), column, type.sql());
         return true;
     }
 
-    private void replaceView(Connection c, Map<String, String> table) throws SQLException {
+    /** Adds a nullable column; one that exists already (another replica added it) is left as it is. */
+    protected void addColumn(Statement st, String column, ColumnType type) throws SQLException {
+        st.execute(declared.addColumn(column, type));
+    }
+
+    /** Creates or replaces the live view over the table's columns in table order. */
+    protected void replaceView(Connection c, Map<String, String> table) throws SQLException {
         List<String> columns = List.copyOf(table.keySet());
         try (Statement st = c.createStatement()) {
             st.execute(declared.liveView(columns));
@@ -238,7 +280,8 @@ public class TargetWriter {
         }
     }
 
-    private Map<String, String> catalog(Connection c) throws SQLException {
+    /** The table's columns and their types in table order; empty when the table does not exist. */
+    protected Map<String, String> catalog(Connection c) throws SQLException {
         Map<String, String> columns = new LinkedHashMap<>();
         try (PreparedStatement ps = c.prepareStatement(TargetSql.catalog())) {
             ps.setString(1, declared.table());
@@ -251,7 +294,7 @@ public class TargetWriter {
         return columns;
     }
 
-    private void ready() throws SQLException {
+    protected void ready() throws SQLException {
         if (ready) {
             return;
         }
@@ -296,6 +339,12 @@ public class TargetWriter {
                 convert(current, records, values, unfit);
             }
         }
+        for (SyncRecord r : records) {
+            String problem = keyProblem(r.key());
+            if (problem != null) {
+                unfit.put(r, problem);
+            }
+        }
         List<SyncRecord> fit = new ArrayList<>(records.size());
         for (SyncRecord r : records) {
             if (!unfit.containsKey(r)) {
@@ -308,7 +357,22 @@ public class TargetWriter {
         return new Written(upsert(current, List.copyOf(newestPerKey(fit).values()), values), unfit);
     }
 
-    private int upsert(TargetSql current, List<SyncRecord> rows, Map<SyncRecord, String[]> values) throws SQLException {
+    /** Why the target cannot hold a key, or null when it can. */
+    protected String keyProblem(String key) {
+        return null;
+    }
+
+    /** A column's value as the target takes it, from the canonical text {@link ColumnType#convert} gives. */
+    protected String columnValue(ColumnType type, String canonical) throws ColumnType.Unfit {
+        return canonical;
+    }
+
+    /**
+     * Upserts rows with distinct keys in one transaction, only where the incoming version is newer, and returns how
+     * many rows changed; {@code values} holds each upsert's typed column values in the shape's order.
+     */
+    protected int upsert(TargetSql current, List<SyncRecord> rows, Map<SyncRecord, String[]> values)
+            throws SQLException {
         int n = rows.size();
         TargetShape shape = current.shape();
         int columns = shape.columns().size();
@@ -395,7 +459,7 @@ public class TargetWriter {
                 TargetColumn col = columns.get(i);
                 JsonNode v = col.read(payload);
                 try {
-                    row[i] = col.type().convert(v);
+                    row[i] = columnValue(col.type(), col.type().convert(v));
                 } catch (ColumnType.Unfit e) {
                     problem = "field " + col.from() + " (column " + col.name() + "): " + e.getMessage();
                 }
@@ -467,19 +531,40 @@ public class TargetWriter {
     private synchronized TargetSql evolve(Map<String, ColumnType> newFields) throws SQLException {
         try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
             // A short lock wait: the column is added between batches, never behind a long queue of writers.
-            st.execute("SET lock_timeout = '5s'");
+            st.execute(lockTimeout(true));
             for (Map.Entry<String, ColumnType> f : newFields.entrySet()) {
                 if (sql.shape().column(f.getKey()) == null) {
-                    st.execute(declared.addColumn(f.getKey(), f.getValue()));
+                    addColumn(st, f.getKey(), f.getValue());
                     added.incrementAndGet();
                     LOG.infof("%s: column %s %s added for a new payload field (evolution add-column)", declared.table(),
                             f.getKey(), f.getValue().sql());
                 }
             }
-            st.execute("RESET lock_timeout");
+            st.execute(lockTimeout(false));
         }
         reconcile(false);
         return sql;
+    }
+
+    /** Sets a short wait for the table's lock before a column is added, or resets it. */
+    protected String lockTimeout(boolean set) {
+        return set ? "SET lock_timeout = '5s'" : "RESET lock_timeout";
+    }
+
+    /** The pool the writer writes through. */
+    protected DataSource dataSource() {
+        return ds;
+    }
+
+    /** Counts records the version guard turned away, and those of them that carried other data at the same version. */
+    protected void countNotApplied(long rejected, long sameVersionOtherData) {
+        older.addAndGet(rejected);
+        if (sameVersionOtherData > 0) {
+            conflicting.addAndGet(sameVersionOtherData);
+            LOG.warnf("%s: %d record(s) carried a version the target already holds with different data; "
+                    + "the target kept its row (versions must change with the data)", declared.table(),
+                    sameVersionOtherData);
+        }
     }
 
     /**
@@ -488,7 +573,6 @@ public class TargetWriter {
      */
     private void notApplied(Connection c, TargetSql current, int rejected, String[] keys, Long[] versions,
             String[] payloads, String[][] typed) throws SQLException {
-        older.addAndGet(rejected);
         try (PreparedStatement ps = c.prepareStatement(current.sameVersionOtherPayload())) {
             ps.setArray(1, c.createArrayOf("text", keys));
             ps.setArray(2, c.createArrayOf("bigint", versions));
@@ -500,12 +584,7 @@ public class TargetWriter {
                 ps.setArray(at++, c.createArrayOf("text", column));
             }
             try (var rs = ps.executeQuery()) {
-                long same = rs.next() ? rs.getLong(1) : 0;
-                if (same > 0) {
-                    conflicting.addAndGet(same);
-                    LOG.warnf("%s: %d record(s) carried a version the target already holds with different data; "
-                            + "the target kept its row (versions must change with the data)", declared.table(), same);
-                }
+                countNotApplied(rejected, rs.next() ? rs.getLong(1) : 0);
             }
         }
     }
@@ -568,7 +647,7 @@ public class TargetWriter {
         return total;
     }
 
-    private static void rollbackQuietly(Connection c, Exception cause) {
+    protected static void rollbackQuietly(Connection c, Exception cause) {
         try {
             c.rollback();
         } catch (SQLException e) {

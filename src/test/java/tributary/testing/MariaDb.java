@@ -84,8 +84,10 @@ public final class MariaDb implements AutoCloseable {
                         Statement s = c.createStatement()) {
                     s.execute("CREATE DATABASE IF NOT EXISTS " + DATABASE);
                     s.execute("CREATE OR REPLACE USER '" + USER + "'@'%' IDENTIFIED BY '" + PASSWORD + "'");
-                    s.execute("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, RELOAD, REPLICATION SLAVE, REPLICATION "
-                            + "CLIENT, LOCK TABLES ON *.* TO '" + USER + "'@'%'");
+                    // A source's reader needs the replication grants; a target's writer creates and alters its
+                    // table and view (replacing a view needs DROP).
+                    s.execute("GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, DROP, CREATE VIEW, SHOW VIEW, "
+                            + "RELOAD, REPLICATION SLAVE, REPLICATION CLIENT, LOCK TABLES ON *.* TO '" + USER + "'@'%'");
                     return this;
                 } catch (SQLException notYet) {
                     if (System.nanoTime() > deadline || !process.isAlive()) {
@@ -117,6 +119,14 @@ public final class MariaDb implements AutoCloseable {
 
     public String jdbcUrl() {
         return "jdbc:mariadb://127.0.0.1:" + port + "/" + DATABASE;
+    }
+
+    /** A data source of Tributary's user on the test database. */
+    public javax.sql.DataSource dataSource() throws SQLException {
+        org.mariadb.jdbc.MariaDbDataSource ds = new org.mariadb.jdbc.MariaDbDataSource(jdbcUrl());
+        ds.setUser(USER);
+        ds.setPassword(PASSWORD);
+        return ds;
     }
 
     public Connection connect() throws SQLException {
