@@ -176,6 +176,12 @@ public abstract class TableSource {
         p.setProperty("signal.enabled.channels", "source");
         p.setProperty("signal.data.collection", signalTable);
         p.setProperty("incremental.snapshot.chunk.size", String.valueOf(config.capture().chunkSize()));
+        // The engine hands a batch over when it is full or after poll.interval.ms (500 ms by default, which a change
+        // would wait at low rates): a short interval keeps latency low, and a batch holds a whole snapshot chunk.
+        int batch = Math.max(2048, config.capture().chunkSize());
+        p.setProperty("poll.interval.ms", "20");
+        p.setProperty("max.batch.size", String.valueOf(batch));
+        p.setProperty("max.queue.size", String.valueOf(4 * batch));
         p.setProperty("tombstones.on.delete", "false");
         p.setProperty("decimal.handling.mode", "precise");
         p.setProperty("heartbeat.interval.ms", String.valueOf(config.capture().heartbeat().toMillis()));

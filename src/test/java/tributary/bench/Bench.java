@@ -42,7 +42,7 @@ import tributary.testing.TributaryProcess;
  */
 public final class Bench {
 
-    private static final int BATCH = 1000;
+    private static final int BATCH = Integer.getInteger("bench.batch", 1000);
 
     /** The bench rows as typed columns: what analysts query. */
     private static final TargetShape TYPED = new TargetShape(List.of(TargetColumn.of("id", "bigint", null),
