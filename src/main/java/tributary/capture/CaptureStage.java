@@ -19,7 +19,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
 import tributary.config.TributaryConfig;
-import tributary.failover.Failures;
 import tributary.failover.TargetHealth;
 import tributary.kafka.KafkaErrors;
 import tributary.outbox.OutboxRecord;

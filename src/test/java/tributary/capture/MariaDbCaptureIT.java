@@ -67,7 +67,9 @@ class MariaDbCaptureIT {
             AtomicLong changes = new AtomicLong();
             // Small chunks, so the snapshot is still running when Tributary is killed.
             c.put(p + "source.capture.chunk-size", "512");
-            Thread workload = new Thread(() -> business(db, running, changes), "mariadb-workload");
+            Thread workload = new Thread(() -> business(db::connect, "UPDATE items SET price = price + 1, updated = now(6), "
+                    + "name = ? WHERE id = ?", "DELETE FROM items WHERE id = ?", "INSERT INTO items VALUES (?, 'EU', ?, 2.5, "
+                    + "now(6))", running, changes), "mariadb-workload");
             try (TributaryProcess first = new TributaryProcess(TributaryProcess.defaultJar(), dir.resolve("first.log"),
                     c, Ports.free())) {
                 first.start();
@@ -152,7 +154,9 @@ class MariaDbCaptureIT {
             c.put(p + "target.columns.active.type", "boolean");
             AtomicBoolean running = new AtomicBoolean(true);
             AtomicLong changes = new AtomicLong();
-            Thread workload = new Thread(() -> ledgerBusiness(s, running, changes), "postgres-workload");
+            Thread workload = new Thread(() -> business(() -> Servers.connect(s.source), "UPDATE ledger SET owner = ?, "
+                    + "amount = amount + 1, booked_at = now(), active = NOT active WHERE id = ?", "DELETE FROM ledger WHERE "
+                    + "id = ?", "INSERT INTO ledger VALUES (?, ?, 2.5, now(), true)", running, changes), "postgres-workload");
             try (TributaryProcess first = new TributaryProcess(TributaryProcess.defaultJar(), dir.resolve("pg-first.log"),
                     c, Ports.free())) {
                 first.start();
@@ -187,34 +191,6 @@ class MariaDbCaptureIT {
         } finally {
             OutboxWriter.query(s.source, "SELECT pg_drop_replication_slot(slot_name)::text FROM pg_replication_slots "
                     + "WHERE slot_name = 'tributary_ledger'");
-        }
-    }
-
-    private static void ledgerBusiness(Servers s, AtomicBoolean running, AtomicLong changes) {
-        Random random = new Random(5);
-        long next = 1_000_000;
-        try (Connection c = Servers.connect(s.source)) {
-            c.setAutoCommit(false);
-            try (PreparedStatement update = c.prepareStatement("UPDATE ledger SET amount = amount + 1, "
-                    + "booked_at = now(), active = NOT active WHERE id = ?");
-                    PreparedStatement delete = c.prepareStatement("DELETE FROM ledger WHERE id = ?");
-                    PreparedStatement insert = c.prepareStatement("INSERT INTO ledger VALUES (?, ?, 2.5, now(), true)")) {
-                while (running.get()) {
-                    for (int i = 0; i < 5; i++) {
-                        update.setLong(1, 1 + random.nextInt(ROWS));
-                        changes.addAndGet(update.executeUpdate());
-                    }
-                    delete.setLong(1, 1 + random.nextInt(ROWS));
-                    changes.addAndGet(delete.executeUpdate());
-                    insert.setLong(1, next);
-                    insert.setString(2, "new-" + next++);
-                    changes.addAndGet(insert.executeUpdate());
-                    c.commit();
-                    Thread.sleep(10);
-                }
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -284,26 +260,26 @@ class MariaDbCaptureIT {
         }
     }
 
-    private static void business(MariaDb db, AtomicBoolean running, AtomicLong changes) {
+    /** The source database's business: small transactions of five renames, one delete and one insert. */
+    private static void business(java.util.concurrent.Callable<Connection> connect, String update, String delete,
+            String insert, AtomicBoolean running, AtomicLong changes) {
         Random random = new Random(11);
         long next = 1_000_000;
-        try (Connection c = db.connect()) {
+        try (Connection c = connect.call()) {
             c.setAutoCommit(false);
-            try (PreparedStatement update = c.prepareStatement("UPDATE items SET price = price + 1, "
-                    + "updated = now(6), name = ? WHERE id = ?");
-                    PreparedStatement delete = c.prepareStatement("DELETE FROM items WHERE id = ?");
-                    PreparedStatement insert = c.prepareStatement("INSERT INTO items VALUES (?, 'EU', ?, 2.5, now(6))")) {
+            try (PreparedStatement renames = c.prepareStatement(update); PreparedStatement deletes = c.prepareStatement(delete);
+                    PreparedStatement inserts = c.prepareStatement(insert)) {
                 while (running.get()) {
                     for (int i = 0; i < 5; i++) {
-                        update.setString(1, "renamed " + random.nextInt(1000));
-                        update.setLong(2, 1 + random.nextInt(ROWS));
-                        changes.addAndGet(update.executeUpdate());
+                        renames.setString(1, "renamed " + random.nextInt(1000));
+                        renames.setLong(2, 1 + random.nextInt(ROWS));
+                        changes.addAndGet(renames.executeUpdate());
                     }
-                    delete.setLong(1, 1 + random.nextInt(ROWS));
-                    changes.addAndGet(delete.executeUpdate());
-                    insert.setLong(1, next);
-                    insert.setString(2, "new-" + next++);
-                    changes.addAndGet(insert.executeUpdate());
+                    deletes.setLong(1, 1 + random.nextInt(ROWS));
+                    changes.addAndGet(deletes.executeUpdate());
+                    inserts.setLong(1, next);
+                    inserts.setString(2, "new-" + next++);
+                    changes.addAndGet(inserts.executeUpdate());
                     c.commit();
                     Thread.sleep(10);
                 }
