@@ -122,6 +122,8 @@ public final class Bench {
                 long lag = paced(s, "paced" + rate + "_outbox", "paced" + rate + "_sync", rate, seconds);
                 System.out.printf("paced     %,d rows/s for %d s, source commit → primary commit: %s; last row %d ms behind%n",
                         rate, seconds, latency(s, "paced" + rate + "_sync"), lag);
+                System.out.printf("          time in the routes: collect %s, sync %s%n",
+                        routeTime(tributary, "collect-outbox-paced" + rate), routeTime(tributary, "sync-jdbc-primary-paced" + rate));
             }
             System.out.printf("memory    Tributary RSS %d MiB after the run (-Xmx%s)%n", tributary.rssBytes() >> 20, heap);
         }
@@ -373,6 +375,27 @@ public final class Bench {
         }
         return Math.round(Double.parseDouble(OutboxWriter.query(s.primary, "SELECT extract(epoch FROM synced_at - "
                 + "source_created_at) * 1000 FROM " + target + " WHERE business_key = ?", "paced-" + (total - 1))));
+    }
+
+    /**
+     * The mean time one exchange of a route took (Camel's route policy timer): a collect tick (claim, seal, send and
+     * wait for Kafka) or a sync batch (upsert, acks, offset commit). The rest of a row's latency is waiting.
+     */
+    private static String routeTime(TributaryProcess tributary, String routeId) throws Exception {
+        double sum = 0;
+        double count = 0;
+        String metrics = tributary.http("/q/metrics").body();
+        for (String line : metrics.split("\n")) {
+            if (line.startsWith("camel_route_policy_seconds_") && line.contains("routeId=\"" + routeId + "\"")) {
+                double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                if (line.startsWith("camel_route_policy_seconds_sum")) {
+                    sum += v;
+                } else if (line.startsWith("camel_route_policy_seconds_count")) {
+                    count += v;
+                }
+            }
+        }
+        return count == 0 ? "n/a" : String.format("%.1f ms per exchange over %,.0f", sum * 1000 / count, count);
     }
 
     private static String latency(Servers s, String table) throws SQLException {

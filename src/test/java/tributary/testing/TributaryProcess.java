@@ -83,6 +83,11 @@ public final class TributaryProcess implements AutoCloseable {
         return Http.get(healthUrl() + "/" + which);
     }
 
+    /** GET of a path of the process's HTTP server, e.g. {@code /q/metrics}. */
+    public HttpResponse<String> http(String path) throws IOException, InterruptedException {
+        return Http.get("http://127.0.0.1:" + httpPort + path);
+    }
+
     /** Exit code after the process ended (waits up to the timeout), or null if it still runs. */
     public Integer exitCode(Duration timeout) throws InterruptedException {
         return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
