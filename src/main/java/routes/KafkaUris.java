@@ -20,8 +20,9 @@ final class KafkaUris {
 
     /**
      * Batching consumer with offsets committed by the route after the sink commit. breakOnFirstError makes a
-     * failed batch seek back and be delivered again instead of being skipped by a later commit. Commits are
-     * synchronous: the asynchronous commit factory never commits in batching mode (a test checks the offsets).
+     * failed batch seek back and be delivered again instead of being skipped by a later commit. Commits go through
+     * {@code Offsets}, which sends them without waiting (Camel's asynchronous commit factory never commits in
+     * batching mode; a test checks the offsets).
      */
     static final String BATCH_CONSUMER = "&batching=true&allowManualCommit=true&autoCommitEnable=false"
             + "&breakOnFirstError=true&autoOffsetReset=earliest"
