@@ -146,11 +146,6 @@ public final class MariaDbTargetSql extends TargetSql {
                 + " FROM " + table() + " WHERE NOT deleted";
     }
 
-    @Override
-    public String dropLiveView() {
-        return "DROP VIEW IF EXISTS " + view();
-    }
-
     /**
      * The table's columns in table order: name, {@code COLUMN_TYPE}, comment. Binds: schema (null for the
      * connection's database), table.

@@ -20,8 +20,6 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
-import tributary.migrate.TableMigrations;
-
 /**
  * Writes into a target table in MariaDB (or MySQL through MariaDB's driver): the same table, version guard,
  * tombstones, typed columns and schema evolution as in PostgreSQL. A batch locks its keys' rows in key order, reads
@@ -53,14 +51,10 @@ public final class MariaDbTargetWriter extends TargetWriter {
         return settings;
     }
 
-    /** V1 as in PostgreSQL; keys collate binary and without padding (MySQL spells that collation its own way). */
+    /** Keys collate binary and without padding; MySQL spells that collation its own way. */
     @Override
-    public TableMigrations migrations() {
-        MariaDbTargetSql table = ((MariaDbTargetSql) declared()).keysCollated(keyCollation());
-        var v1 = new TableMigrations.Step(1, "target table with tombstones and live view", table.createStatements(),
-                true, c -> !catalog(c).isEmpty());
-        return new TableMigrations(dataSource(), table.schema(), table.table(), table.simpleName() + "_tributary",
-                List.of(v1));
+    protected TargetSql createdAs() {
+        return ((MariaDbTargetSql) declared()).keysCollated(keyCollation());
     }
 
     private String keyCollation() {

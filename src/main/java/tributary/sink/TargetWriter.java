@@ -131,10 +131,16 @@ public class TargetWriter {
 
     /** The target's versions: V1 is the table, tombstone index and live view as declared. */
     public TableMigrations migrations() {
+        TargetSql created = createdAs();
         var v1 = new TableMigrations.Step(1, "target table with tombstones and live view",
-                declared.createStatements(), true, c -> !catalog(c).isEmpty());
-        return new TableMigrations(ds, declared.schema(), declared.table(), declared.simpleName() + "_tributary",
+                created.createStatements(), true, c -> !catalog(c).isEmpty());
+        return new TableMigrations(ds, created.schema(), created.table(), created.simpleName() + "_tributary",
                 List.of(v1));
+    }
+
+    /** The statements the table is created with: the declaration's, unless the target's server needs a variant. */
+    protected TargetSql createdAs() {
+        return declared;
     }
 
     /** Checks the table against the declaration and adopts columns schema evolution added earlier. */
