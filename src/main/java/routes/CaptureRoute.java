@@ -41,7 +41,7 @@ public class CaptureRoute extends RouteBuilder {
                 .from("direct:capture-{{pipeline}}")
                 .errorHandler(noErrorHandler())
                 .bean(CaptureStage.NAME, "clean")
-                .filter(simple("${body.size()} > 0"))
+                .filter(Batches.NOT_EMPTY)
                     .setProperty(Exchanges.IDS, method(CollectStage.NAME, "ids"))
                     .bean(CollectStage.NAME, "seal")
                     .setProperty(Exchanges.SEALED, body())
@@ -53,7 +53,7 @@ public class CaptureRoute extends RouteBuilder {
                     .end()
                 .end()
                 .setBody(exchangeProperty(CaptureStage.DEAD_LETTERS))
-                .filter(simple("${body.size()} > 0"))
+                .filter(Batches.NOT_EMPTY)
                     .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)
                 .end();
 

@@ -1,5 +1,6 @@
 package routes;
 
+import org.apache.camel.ShutdownRoute;
 import org.apache.camel.builder.RouteBuilder;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,12 +12,14 @@ import tributary.pipeline.Preparation;
 
 /**
  * collect → clean → encrypt → enqueue: claims outbox rows and publishes them sealed to the pipeline's topic; while
- * Kafka is out of the write path the sealed batch goes to the enqueue spool instead.
+ * Kafka is out of the write path the sealed batch goes to the enqueue spool instead. Collecting the next batch
+ * overlaps with publishing the previous one.
  */
 @ApplicationScoped
 public class CollectRoute extends RouteBuilder {
 
     static final String TEMPLATE = "collect-outbox";
+    static final String PUBLISH = "publish-outbox";
 
     private final Pipelines pipelines;
     private final Preparation preparation;
@@ -31,9 +34,12 @@ public class CollectRoute extends RouteBuilder {
         preparation.prepare();
 
         // The timer ticks at the short interval; the pacer decides whether a tick polls (it backs off when idle).
-        // synchronous: the next tick waits until Kafka acknowledged the batch and the rows are marked.
+        // Collect and publish are two routes joined by a queue of one batch: while Kafka acknowledges a batch, the
+        // next one is claimed, cleaned and sealed. Batches are published one after the other in claim order, each
+        // only once Kafka acknowledged the one before, so a collector's records of a key reach the topic in order
+        // and a batch Kafka failed is followed by its successors into the spool, never overtaken by them.
         routeTemplate(TEMPLATE)
-                .templateParameter("pipeline").templateParameter("topic").templateParameter("tick")
+                .templateParameter("pipeline").templateParameter("tick")
                 .from("timer:collect-{{pipeline}}?period={{tick}}&synchronous=true")
                 .routeConfigurationId(ErrorHandling.COLLECT)
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
@@ -42,27 +48,38 @@ public class CollectRoute extends RouteBuilder {
                     .loopDoWhile(method(CollectStage.NAME, "pollAgain")).breakOnShutdown()
                         .removeProperty(Exchanges.IDS).removeProperty(Exchanges.SEALED)
                         .bean(CollectStage.NAME, "claim")
-                        .setProperty(Exchanges.CLAIMED, simple("${body.size()}"))
+                        .setProperty(Exchanges.CLAIMED, Batches.SIZE)
                         .bean(CollectStage.NAME, "clean")
-                        .filter(simple("${body.size()} > 0"))
+                        .filter(Batches.NOT_EMPTY)
                             .setProperty(Exchanges.IDS, method(CollectStage.NAME, "ids"))
                             .bean(CollectStage.NAME, "seal")
                             .setProperty(Exchanges.SEALED, body())
-                            .choice()
-                                .when(method(CollectStage.NAME, "kafkaUp"))
-                                    .to("kafka:{{topic}}" + KafkaUris.PRODUCER)
-                                    .bean(CollectStage.NAME, "enqueued")
-                                .otherwise()
-                                    .bean(CollectStage.NAME, "spool")
-                            .end()
+                            // Waits while one batch is being published and the next already waits.
+                            .to("seda:publish-{{pipeline}}?size=1&blockWhenFull=true")
                         .end()
                     .end()
                 .end();
 
+        // Stops after the collect route, so the batches collect handed over are published (or spooled) first.
+        routeTemplate(PUBLISH)
+                .templateParameter("pipeline").templateParameter("topic")
+                .from("seda:publish-{{pipeline}}?size=1&concurrentConsumers=1")
+                .routeConfigurationId(ErrorHandling.COLLECT)
+                .shutdownRoute(ShutdownRoute.Defer)
+                .choice()
+                    .when(method(CollectStage.NAME, "kafkaUp"))
+                        .to("kafka:{{topic}}" + KafkaUris.PRODUCER)
+                        .bean(CollectStage.NAME, "enqueued")
+                    .otherwise()
+                        .bean(CollectStage.NAME, "spool")
+                .end();
+
         for (Pipeline p : pipelines.outboxes()) {
+            templatedRoute(PUBLISH).routeId(PUBLISH + "-" + p.name())
+                    .parameter("pipeline", p.name())
+                    .parameter("topic", p.topic());
             templatedRoute(TEMPLATE).routeId(TEMPLATE + "-" + p.name())
                     .parameter("pipeline", p.name())
-                    .parameter("topic", p.topic())
                     .parameter("tick", String.valueOf(Math.max(1, p.config().poll().minInterval().toMillis())));
         }
     }

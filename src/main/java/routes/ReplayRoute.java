@@ -54,7 +54,7 @@ public class ReplayRoute extends RouteBuilder {
                         .setBody(method(ReplayStage.NAME, "enqueueMessages"))
                         .setProperty(Exchanges.SEALED, body())
                         .setProperty(Exchanges.REFUSED, method(ReplayStage.NAME, "noneRefused"))
-                        .filter(simple("${body.size()} > 0"))
+                        .filter(Batches.NOT_EMPTY)
                             .doTry()
                                 .to("kafka:{{topic}}" + KafkaUris.PRODUCER)
                             .doCatch(Exception.class).onWhen(method(ReplayStage.NAME, "recordRefused(${exception})"))
@@ -90,7 +90,7 @@ public class ReplayRoute extends RouteBuilder {
                             + "${exchangeProperty." + Exchanges.SEGMENT + "})"))
                     .setBody(method(ReplayStage.NAME, "deadLetters(" + pipeline + ", '{{target}}', ${exchangeProperty."
                             + Exchanges.OPENED + "})"))
-                    .filter(simple("${body.size()} > 0"))
+                    .filter(Batches.NOT_EMPTY)
                         .doTry()
                             .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)
                         .doCatch(Exception.class).onWhen(method(LocalDeadLetters.NAME, "refusedForGood(${exception})"))

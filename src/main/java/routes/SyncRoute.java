@@ -45,7 +45,7 @@ public class SyncRoute extends RouteBuilder {
                 .setProperty(Exchanges.OPENED, method(SyncStage.NAME, "open"))
                 .setProperty(Exchanges.ACK_KIND, method(SyncStage.NAME, "write"))
                 .setBody(method(SyncStage.NAME, "deadLetters"))
-                .filter(simple("${body.size()} > 0"))
+                .filter(Batches.NOT_EMPTY)
                     .doTry()
                         .to("kafka:{{topic}}.dlq" + KafkaUris.PRODUCER)
                     .doCatch(Exception.class).onWhen(method(LocalDeadLetters.NAME, "refusedForGood(${exception})"))

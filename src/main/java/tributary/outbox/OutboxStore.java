@@ -90,7 +90,28 @@ public class OutboxStore {
             reclaimExpired(lease);
             lastReclaim = now;
         }
-        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.claim())) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try (java.sql.Statement plan = c.createStatement()) {
+                plan.execute(OutboxSql.CLAIM_PLAN);
+                List<OutboxRecord> rows = claim(c, limit, maxBytes, maxAttempts);
+                c.commit();
+                return rows;
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    private List<OutboxRecord> claim(Connection c, int limit, long maxBytes, int maxAttempts) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql.claim())) {
             int i = 1;
             ps.setString(i++, nodeId);
             i = bindScope(ps, i);

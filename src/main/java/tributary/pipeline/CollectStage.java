@@ -83,10 +83,14 @@ public class CollectStage {
         return !health.isUp(Pipeline.KAFKA) && !p.enqueueSpool().acceptsWrites();
     }
 
-    /** Loop condition: the first claim of a tick, then again while claims come back full. */
+    /**
+     * Loop condition: the first claim of a tick, then again while claims come back full and something can take
+     * the records (a batch that failed to publish may just have taken Kafka out of the write path).
+     */
     public boolean pollAgain(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
             @ExchangeProperty(Exchanges.CLAIMED) int claimed) {
-        return claimed < 0 || pipelines.get(pipeline).pacer().full(claimed);
+        Pipeline p = pipelines.get(pipeline);
+        return claimed < 0 || p.pacer().full(claimed) && !paused(p);
     }
 
     public List<OutboxRecord> claim(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) throws SQLException {

@@ -155,7 +155,7 @@ public final class KafkaBroker implements AutoCloseable {
     /** Starts the broker and waits until it answers. */
     public synchronized KafkaBroker start() {
         try {
-            process = java(List.of("kafka.Kafka", config().toString()), dir.resolve("broker.log"), "-Xms128m", "-Xmx768m",
+            process = java(List.of(QuietKafka.class.getName(), config().toString()), dir.resolve("broker.log"), "-Xms128m", "-Xmx768m",
                     "-XX:+UseSerialGC", "-Dlog4j2.level=WARN").start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
