@@ -28,8 +28,11 @@ public final class KeyRing {
         this.keys = Collections.unmodifiableMap(decoded);
     }
 
+    /** Checked per record (the key id header), so compiled once. */
+    private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+
     public static boolean isValidId(String id) {
-        return id.matches("[A-Za-z0-9_.-]{1,64}");
+        return ID.matcher(id).matches();
     }
 
     private static String validId(String id) {

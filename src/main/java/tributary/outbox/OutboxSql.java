@@ -46,14 +46,16 @@ public final class OutboxSql {
      * Claims up to n due rows, and no more payload bytes than a budget (the first row always, however large), in
      * one statement. Due: PENDING, or FAILED whose retry time has come. SKIP LOCKED lets replicas claim concurrently without waiting on or taking each other's rows; the lease
      * makes a claim exclusive even after this transaction commits. Rows locked but past the budget are left as
-     * they were. Binds: claimedBy, [aggregate], maxAttempts, limit, maxBytes.
+     * they were. Only rows with an id above a floor are claimed (0: all). Binds: claimedBy, [aggregate],
+     * maxAttempts, floor, limit, maxBytes.
      */
     public String claim() {
         String size = "coalesce(octet_length(CAST(" + t.payload() + " AS text)), 0)";
         return "UPDATE " + t.table() + " SET status = 'PROCESSING', claimed_by = ?, claimed_at = now(), status_at = now(), "
                 + "attempts = attempts + 1 WHERE " + t.id() + " IN (SELECT " + t.id() + " FROM (SELECT " + t.id()
                 + ", sum(" + size + ") OVER (ORDER BY " + t.id() + ") - " + size + " AS before FROM (SELECT " + t.id()
-                + ", " + t.payload() + " FROM " + t.table() + " WHERE " + scope() + due() + " AND attempts < ? ORDER BY "
+                + ", " + t.payload() + " FROM " + t.table() + " WHERE " + scope() + due() + " AND attempts < ? AND " + t.id()
+                + " > ? ORDER BY "
                 + t.id() + " LIMIT ? FOR UPDATE SKIP LOCKED) locked) budget WHERE before < ?)"
                 + " RETURNING " + t.id() + ", CAST(" + t.key() + " AS text), " + t.versionOrId() + ", CAST("
                 + t.operation() + " AS text), CAST(" + t.payload() + " AS text), " + t.createdAt() + ", attempts";

@@ -52,6 +52,9 @@ public class OutboxStore {
     private final Set<String> upsertValues;
     private final Duration ackTimeout;
     private volatile long lastReclaim = System.nanoTime() - 60_000_000_000L;
+    /** Id after which the next claim starts while a backlog drains; 0 for from the first due row. */
+    private volatile long floor;
+    private volatile long floorSince;
 
     public OutboxStore(DataSource ds, OutboxTable table, String aggregate, String nodeId, List<String> deleteValues) {
         this(ds, table, aggregate, nodeId, deleteValues, Duration.ofMinutes(30));
@@ -78,6 +81,8 @@ public class OutboxStore {
         this.deleteValues = deleteValues.stream().map(v -> v.toUpperCase(Locale.ROOT)).collect(Collectors.toSet());
     }
 
+    private static final long FLOOR_RESCAN_NANOS = 1_000_000_000L;
+
     /** Claims up to {@code limit} due rows for this replica, in id order. */
     public List<OutboxRecord> claim(int limit, Duration lease, int maxAttempts) throws SQLException {
         return claim(limit, Long.MAX_VALUE, lease, maxAttempts);
@@ -90,12 +95,29 @@ public class OutboxStore {
             reclaimExpired(lease);
             lastReclaim = now;
         }
+        // While claims come back full, each starts after the last: rows already claimed are neither walked
+        // again in the claim index nor, with statistics taken while the backlog was pending, read in id order
+        // through the primary key (40 ms a claim after 60,000 claimed rows, growing with the backlog). A partial
+        // claim, and every second anyway, starts from the first due row again: retries that came due, rows a
+        // transaction committed late under a lower id and rows another replica released wait at most that long.
+        long from = floor;
+        if (from > 0 && now - floorSince > FLOOR_RESCAN_NANOS) {
+            from = 0;
+        }
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             try (java.sql.Statement plan = c.createStatement()) {
                 plan.execute(OutboxSql.CLAIM_PLAN);
-                List<OutboxRecord> rows = claim(c, limit, maxBytes, maxAttempts);
+                List<OutboxRecord> rows = claim(c, from, limit, maxBytes, maxAttempts);
                 c.commit();
+                if (rows.size() < limit) {
+                    floor = 0;
+                } else {
+                    if (from == 0) {
+                        floorSince = now;
+                    }
+                    floor = rows.get(rows.size() - 1).id();
+                }
                 return rows;
             } catch (SQLException | RuntimeException e) {
                 try {
@@ -110,12 +132,14 @@ public class OutboxStore {
         }
     }
 
-    private List<OutboxRecord> claim(Connection c, int limit, long maxBytes, int maxAttempts) throws SQLException {
+    private List<OutboxRecord> claim(Connection c, long after, int limit, long maxBytes, int maxAttempts)
+            throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql.claim())) {
             int i = 1;
             ps.setString(i++, nodeId);
             i = bindScope(ps, i);
             ps.setInt(i++, maxAttempts);
+            ps.setLong(i++, after);
             ps.setInt(i++, limit);
             ps.setLong(i, maxBytes);
             List<OutboxRecord> rows = new ArrayList<>(limit);

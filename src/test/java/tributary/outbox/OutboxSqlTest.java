@@ -44,9 +44,10 @@ class OutboxSqlTest {
         assertTrue(claim.contains("ORDER BY \"id\" LIMIT ?"), claim);
         assertTrue(claim.contains("RETURNING \"id\", CAST(\"business_key\" AS text), \"version\""), claim);
         assertFalse(claim.contains("ENQUEUED"), "claims stay on the statuses of the partial index");
-        // claimedBy, aggregate, maxAttempts, limit, maxBytes
-        assertEquals(5, binds(claim));
-        assertEquals(4, binds(new OutboxSql(t, false).claim()));
+        // claimedBy, aggregate, maxAttempts, floor, limit, maxBytes
+        assertEquals(6, binds(claim));
+        assertEquals(5, binds(new OutboxSql(t, false).claim()));
+        assertTrue(claim.contains("\"id\" > ? ORDER BY \"id\" LIMIT ?"), "a draining backlog is claimed from a floor: " + claim);
         assertTrue(claim.contains("WHERE before < ?"), "claims are bounded by bytes as well as rows");
         assertTrue(new OutboxSql(t, true).requeueUnpublished().contains("status IN ('ENQUEUED', 'SPOOLED') AND status_at < now()"),
                 "the ack timeout counts from publication, not from the claim");

@@ -249,11 +249,30 @@ class OutboxStatusTest {
         plans.put("bury", plan(scoped.buryExhausted(), "orders", 20));
         plans.put("reclaim expired leases", plan(scoped.reclaimExpired(), "orders", 30.0));
         plans.put("purge", plan(scoped.purge("DONE"), "orders", 3600.0, 5000, "orders", 3600.0));
-        plans.put("claim", plan(scoped.claim(), "node", "orders", 20, 1000, 8_000_000L));
+        plans.put("claim", plan(scoped.claim(), "node", "orders", 20, 0L, 1000, 8_000_000L));
         plans.forEach((name, plan) -> assertFalse(plan.contains("Seq Scan on status_test_plan"), name + ":\n" + plan));
         OutboxStore.Backlog backlog = orders.backlog();
         assertEquals(Map.of(OutboxStore.Status.PENDING, 10L, OutboxStore.Status.ENQUEUED, 10L, OutboxStore.Status.DEAD, 5L),
                 backlog.counts(), "DONE rows are not counted");
+    }
+
+    @Test
+    void fullClaimsContinueAfterTheLastAndARowLeftBelowComesBackAfterAPartialOne() throws Exception {
+        OutboxStore orders = store("status_test_floor", "orders", Duration.ofMinutes(30));
+        orders.createTable();
+        OutboxWriter.update(Servers.get().source, "INSERT INTO status_test_floor (aggregate, business_key, version, "
+                + "payload) SELECT 'orders', 'k' || g, 1, '{}' FROM generate_series(1, 30) g");
+        List<OutboxRecord> first = orders.claim(10, Duration.ofMinutes(1), 20);
+        assertEquals(10, first.size());
+        // A row of the first batch handed back (Kafka and the spool could not take it) lies below the floor now.
+        assertEquals(1, orders.release(new long[] { first.get(0).id() }));
+        List<OutboxRecord> second = orders.claim(10, Duration.ofMinutes(1), 20);
+        assertEquals(first.get(9).id() + 1, second.get(0).id(), "a full claim continues after the last one");
+        assertEquals(10, orders.claim(10, Duration.ofMinutes(1), 20).size());
+        assertEquals(List.of(), orders.claim(10, Duration.ofMinutes(1), 20), "nothing above the floor");
+        List<OutboxRecord> again = orders.claim(10, Duration.ofMinutes(1), 20);
+        assertEquals(List.of(first.get(0).id()), again.stream().map(OutboxRecord::id).toList(),
+                "after a partial claim the next starts from the first due row");
     }
 
     @Test
