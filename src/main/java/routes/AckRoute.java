@@ -40,7 +40,7 @@ public class AckRoute extends RouteBuilder {
         routeTemplate(name)
                 .templateParameter("pipeline").templateParameter("topic")
                 .from("kafka:{{topic}}." + queue + "?groupId=tributary-{{pipeline}}-" + queue + "&maxPollRecords=200"
-                        + KafkaUris.BATCH_CONSUMER)
+                        + KafkaUris.CONTROL_CONSUMER)
                 .routeConfigurationId(ErrorHandling.BATCH)
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
                 .setProperty(Exchanges.BATCH, body())

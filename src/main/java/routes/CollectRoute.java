@@ -37,12 +37,14 @@ public class CollectRoute extends RouteBuilder {
         // Collect and publish are two routes joined by a queue of one batch: while Kafka acknowledges a batch, the
         // next one is claimed, cleaned and sealed. Batches are published one after the other in claim order, each
         // only once Kafka acknowledged the one before, so a collector's records of a key reach the topic in order
-        // and a batch Kafka failed is followed by its successors into the spool, never overtaken by them.
+        // and a batch Kafka failed is followed by its successors into the spool, never overtaken by them. With
+        // several collect workers each claims its own slice of keys, so this holds per key across workers too.
         routeTemplate(TEMPLATE)
-                .templateParameter("pipeline").templateParameter("tick")
-                .from("timer:collect-{{pipeline}}?period={{tick}}&synchronous=true")
+                .templateParameter("pipeline").templateParameter("worker").templateParameter("tick")
+                .from("timer:collect-{{pipeline}}.{{worker}}?period={{tick}}&synchronous=true")
                 .routeConfigurationId(ErrorHandling.COLLECT)
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
+                .setProperty(Exchanges.WORKER, constant("{{worker}}"))
                 .filter(method(CollectStage.NAME, "due"))
                     .setProperty(Exchanges.CLAIMED, constant(-1))
                     .loopDoWhile(method(CollectStage.NAME, "pollAgain")).breakOnShutdown()
@@ -78,9 +80,13 @@ public class CollectRoute extends RouteBuilder {
             templatedRoute(PUBLISH).routeId(PUBLISH + "-" + p.name())
                     .parameter("pipeline", p.name())
                     .parameter("topic", p.topic());
-            templatedRoute(TEMPLATE).routeId(TEMPLATE + "-" + p.name())
-                    .parameter("pipeline", p.name())
-                    .parameter("tick", String.valueOf(Math.max(1, p.config().poll().minInterval().toMillis())));
+            // Workers after the first are routes of their own: collect-outbox-<p>.1, .2, …
+            for (int w = 0; w < p.config().collectWorkers(); w++) {
+                templatedRoute(TEMPLATE).routeId(TEMPLATE + "-" + p.name() + (w == 0 ? "" : "." + w))
+                        .parameter("pipeline", p.name())
+                        .parameter("worker", String.valueOf(w))
+                        .parameter("tick", String.valueOf(Math.max(1, p.config().poll().minInterval().toMillis())));
+            }
         }
     }
 }

@@ -22,13 +22,23 @@ final class KafkaUris {
      * Batching consumer with offsets committed by the route after the sink commit. breakOnFirstError makes a
      * failed batch seek back and be delivered again instead of being skipped by a later commit. Commits go through
      * {@code Offsets}, which sends them without waiting (Camel's asynchronous commit factory never commits in
-     * batching mode; a test checks the offsets).
+     * batching mode; a test checks the offsets). The data consumer waits at most batch-wait-ms for a batch to fill.
      */
-    static final String BATCH_CONSUMER = "&batching=true&allowManualCommit=true&autoCommitEnable=false"
-            + "&breakOnFirstError=true&autoOffsetReset=earliest"
-            + "&pollTimeoutMs={{tributary.kafka.batch-wait-ms:5}}&batchingIntervalMs={{tributary.kafka.batch-wait-ms:5}}"
-            + "&keyDeserializer=org.apache.kafka.common.serialization.StringDeserializer"
-            + "&valueDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer";
+    static final String BATCH_CONSUMER = consumer("{{tributary.kafka.batch-wait-ms:5}}");
+
+    /**
+     * The acks and dead-letter consumers: no row's latency waits on them (an ack marks a row the primary already
+     * has), so they wait up to 100 ms for a batch. An idle one then wakes 10 times a second instead of 200.
+     */
+    static final String CONTROL_CONSUMER = consumer("100");
+
+    private static String consumer(String waitMs) {
+        return "&batching=true&allowManualCommit=true&autoCommitEnable=false"
+                + "&breakOnFirstError=true&autoOffsetReset=earliest"
+                + "&pollTimeoutMs=" + waitMs + "&batchingIntervalMs=" + waitMs
+                + "&keyDeserializer=org.apache.kafka.common.serialization.StringDeserializer"
+                + "&valueDeserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer";
+    }
 
     private KafkaUris() {
     }

@@ -75,6 +75,10 @@ class KafkaEndpointSettingsTest {
             assertEquals("SASL_SSL", c.get("security.protocol"));
             assertEquals(JAAS, c.get("sasl.jaas.config"));
             assertEquals("false", String.valueOf(c.get("enable.auto.commit")));
+            KafkaEndpoint acks = camel.getEndpoint("kafka:tributary.orders.acks?groupId=tributary-orders-acks"
+                    + KafkaUris.CONTROL_CONSUMER, KafkaEndpoint.class);
+            assertEquals(Long.valueOf(100), acks.getConfiguration().getPollTimeoutMs(), "an idle acks consumer wakes 10 times a second");
+            assertEquals(Long.valueOf(5), consumer.getConfiguration().getPollTimeoutMs(), "the data consumer hands on a trickle at once");
 
             // One endpoint's options stay its own: the component (and so the consumer) did not pick them up.
             assertFalse(kafka.getConfiguration().getAdditionalProperties().containsKey("metadata.max.idle.ms"));

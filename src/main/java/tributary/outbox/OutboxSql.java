@@ -50,12 +50,22 @@ public final class OutboxSql {
      * maxAttempts, floor, limit, maxBytes.
      */
     public String claim() {
+        return claim(false);
+    }
+
+    /**
+     * As {@link #claim()}; sliced, only the rows whose key hashes into one slice of several, so that concurrent
+     * collect workers never hold versions of the same key. Binds: claimedBy, [aggregate], maxAttempts, floor,
+     * [slices, slice], limit, maxBytes.
+     */
+    public String claim(boolean sliced) {
+        String slice = sliced ? " AND (hashtext(CAST(" + t.key() + " AS text)) & 2147483647) % ? = ?" : "";
         String size = "coalesce(octet_length(CAST(" + t.payload() + " AS text)), 0)";
         return "UPDATE " + t.table() + " SET status = 'PROCESSING', claimed_by = ?, claimed_at = now(), status_at = now(), "
                 + "attempts = attempts + 1 WHERE " + t.id() + " IN (SELECT " + t.id() + " FROM (SELECT " + t.id()
                 + ", sum(" + size + ") OVER (ORDER BY " + t.id() + ") - " + size + " AS before FROM (SELECT " + t.id()
                 + ", " + t.payload() + " FROM " + t.table() + " WHERE " + scope() + due() + " AND attempts < ? AND " + t.id()
-                + " > ? ORDER BY "
+                + " > ?" + slice + " ORDER BY "
                 + t.id() + " LIMIT ? FOR UPDATE SKIP LOCKED) locked) budget WHERE before < ?)"
                 + " RETURNING " + t.id() + ", CAST(" + t.key() + " AS text), " + t.versionOrId() + ", CAST("
                 + t.operation() + " AS text), CAST(" + t.payload() + " AS text), " + t.createdAt() + ", attempts";

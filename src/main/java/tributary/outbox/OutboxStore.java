@@ -52,9 +52,11 @@ public class OutboxStore {
     private final Set<String> upsertValues;
     private final Duration ackTimeout;
     private volatile long lastReclaim = System.nanoTime() - 60_000_000_000L;
-    /** Id after which the next claim starts while a backlog drains; 0 for from the first due row. */
-    private volatile long floor;
-    private volatile long floorSince;
+    /**
+     * Per collect worker's slice: the id after which its next claim starts while a backlog drains (0 for from the
+     * first due row), and since when it has not started from the first due row.
+     */
+    private final java.util.concurrent.ConcurrentMap<Integer, long[]> floors = new java.util.concurrent.ConcurrentHashMap<>();
 
     public OutboxStore(DataSource ds, OutboxTable table, String aggregate, String nodeId, List<String> deleteValues) {
         this(ds, table, aggregate, nodeId, deleteValues, Duration.ofMinutes(30));
@@ -90,6 +92,15 @@ public class OutboxStore {
 
     /** Claims up to {@code limit} due rows and about {@code maxBytes} of payload for this replica, in id order. */
     public List<OutboxRecord> claim(int limit, long maxBytes, Duration lease, int maxAttempts) throws SQLException {
+        return claim(0, 1, limit, maxBytes, lease, maxAttempts);
+    }
+
+    /**
+     * Claims as {@link #claim(int, long, Duration, int)}, only rows whose key hashes into {@code slice} of
+     * {@code slices}: each collect worker of a pipeline claims its own slice, so no key is in two workers' batches.
+     */
+    public List<OutboxRecord> claim(int slice, int slices, int limit, long maxBytes, Duration lease, int maxAttempts)
+            throws SQLException {
         long now = System.nanoTime();
         if (now - lastReclaim >= Math.min(1_000_000_000L, lease.toNanos() / 4)) {
             reclaimExpired(lease);
@@ -100,23 +111,27 @@ public class OutboxStore {
         // through the primary key (40 ms a claim after 60,000 claimed rows, growing with the backlog). A partial
         // claim, and every second anyway, starts from the first due row again: retries that came due, rows a
         // transaction committed late under a lower id and rows another replica released wait at most that long.
-        long from = floor;
-        if (from > 0 && now - floorSince > FLOOR_RESCAN_NANOS) {
-            from = 0;
+        long[] floor = floors.computeIfAbsent(slice, s -> new long[2]);
+        long from;
+        synchronized (floor) {
+            from = floor[0] > 0 && now - floor[1] <= FLOOR_RESCAN_NANOS ? floor[0] : 0;
         }
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             try (java.sql.Statement plan = c.createStatement()) {
                 plan.execute(OutboxSql.CLAIM_PLAN);
-                List<OutboxRecord> rows = claim(c, from, limit, maxBytes, maxAttempts);
+                List<OutboxRecord> rows = claim(c, from, slices > 1 ? new int[] { slices, slice } : null, limit, maxBytes,
+                        maxAttempts);
                 c.commit();
-                if (rows.size() < limit) {
-                    floor = 0;
-                } else {
-                    if (from == 0) {
-                        floorSince = now;
+                synchronized (floor) {
+                    if (rows.size() < limit) {
+                        floor[0] = 0;
+                    } else {
+                        if (from == 0) {
+                            floor[1] = now;
+                        }
+                        floor[0] = rows.get(rows.size() - 1).id();
                     }
-                    floor = rows.get(rows.size() - 1).id();
                 }
                 return rows;
             } catch (SQLException | RuntimeException e) {
@@ -132,14 +147,18 @@ public class OutboxStore {
         }
     }
 
-    private List<OutboxRecord> claim(Connection c, long after, int limit, long maxBytes, int maxAttempts)
+    private List<OutboxRecord> claim(Connection c, long after, int[] slice, int limit, long maxBytes, int maxAttempts)
             throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql.claim())) {
+        try (PreparedStatement ps = c.prepareStatement(sql.claim(slice != null))) {
             int i = 1;
             ps.setString(i++, nodeId);
             i = bindScope(ps, i);
             ps.setInt(i++, maxAttempts);
             ps.setLong(i++, after);
+            if (slice != null) {
+                ps.setInt(i++, slice[0]);
+                ps.setInt(i++, slice[1]);
+            }
             ps.setInt(i++, limit);
             ps.setLong(i, maxBytes);
             List<OutboxRecord> rows = new ArrayList<>(limit);

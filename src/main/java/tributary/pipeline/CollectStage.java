@@ -54,10 +54,11 @@ public class CollectStage {
      * Whether this tick polls: the pacer says so, and something can take the records. While neither Kafka nor the
      * enqueue spool can, collect claims nothing and the rows stay PENDING, untouched.
      */
-    public boolean due(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) {
+    public boolean due(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+            @ExchangeProperty(Exchanges.WORKER) int worker) {
         Pipeline p = pipelines.get(pipeline);
         markUnacked(p);
-        return p.pacer().due() && !paused(p);
+        return p.pacer(worker).due() && !paused(p);
     }
 
     /**
@@ -88,16 +89,18 @@ public class CollectStage {
      * the records (a batch that failed to publish may just have taken Kafka out of the write path).
      */
     public boolean pollAgain(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
-            @ExchangeProperty(Exchanges.CLAIMED) int claimed) {
+            @ExchangeProperty(Exchanges.WORKER) int worker, @ExchangeProperty(Exchanges.CLAIMED) int claimed) {
         Pipeline p = pipelines.get(pipeline);
-        return claimed < 0 || p.pacer().full(claimed) && !paused(p);
+        return claimed < 0 || p.pacer(worker).full(claimed) && !paused(p);
     }
 
-    public List<OutboxRecord> claim(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) throws SQLException {
+    /** Claims a batch of the worker's slice of keys. */
+    public List<OutboxRecord> claim(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+            @ExchangeProperty(Exchanges.WORKER) int worker) throws SQLException {
         Pipeline p = pipelines.get(pipeline);
-        List<OutboxRecord> rows = p.outbox().claim(p.config().batchSize(), p.config().batchBytes(), p.config().lease(),
-                p.config().maxAttempts());
-        p.pacer().record(rows.size());
+        List<OutboxRecord> rows = p.outbox().claim(worker, p.config().collectWorkers(), p.config().batchSize(),
+                p.config().batchBytes(), p.config().lease(), p.config().maxAttempts());
+        p.pacer(worker).record(rows.size());
         return rows;
     }
 

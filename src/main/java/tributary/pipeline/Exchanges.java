@@ -5,6 +5,8 @@ public final class Exchanges {
 
     /** Exchange property: the pipeline a route instance serves. */
     public static final String PIPELINE = "TributaryPipeline";
+    /** Exchange property: the collect worker (its slice of keys) a collect route instance is. */
+    public static final String WORKER = "TributaryWorker";
     /** Exchange property: rows the last claim returned. */
     public static final String CLAIMED = "TributaryClaimed";
     /** Exchange property: outbox ids of the records sent to Kafka by this exchange. */

@@ -1,5 +1,6 @@
 package tributary.pipeline;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -16,8 +17,13 @@ import tributary.spool.Spool;
  * read from the change log (and {@code outbox} is null): it has no rows to mark, so acks and re-drives do not apply.
  */
 public record Pipeline(String name, TributaryConfig.Pipeline config, OutboxStore outbox, TargetWriter primary,
-        Optional<TargetWriter> standby, PollPacer pacer, Spool enqueueSpool, Spool primarySpool, Spool standbySpool,
+        Optional<TargetWriter> standby, List<PollPacer> pacers, Spool enqueueSpool, Spool primarySpool, Spool standbySpool,
         AtomicBoolean spooled, CleanRules clean, Published published, TableSource table) {
+
+    /** The poll pacing of one collect worker. */
+    public PollPacer pacer(int worker) {
+        return pacers.get(worker);
+    }
 
     /** Whether the pipeline captures an existing table from the change log instead of claiming outbox rows. */
     public boolean capturesTable() {

@@ -5,7 +5,9 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -125,8 +127,11 @@ public class Pipelines {
         TargetWriter primary = writer(datasources, p.target().datasource(), targetSql, create, settings);
         Optional<TargetWriter> standby = p.target().standby()
                 .map(ds -> writer(datasources, ds, targetSql, create, settings));
-        PollPacer pacer = new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize());
-        return new Pipeline(name, p, outbox, primary, standby, pacer, spool(name, Pipeline.ENQUEUE),
+        List<PollPacer> pacers = new ArrayList<>();
+        for (int w = 0; w < p.collectWorkers(); w++) {
+            pacers.add(new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize()));
+        }
+        return new Pipeline(name, p, outbox, primary, standby, List.copyOf(pacers), spool(name, Pipeline.ENQUEUE),
                 spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true), clean,
                 new Published(), tableSource);
     }

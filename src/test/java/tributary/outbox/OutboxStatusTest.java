@@ -276,6 +276,22 @@ class OutboxStatusTest {
     }
 
     @Test
+    void slicedClaimsGiveEachWorkerItsOwnKeys() throws Exception {
+        OutboxStore orders = store("status_test_slices", "orders", Duration.ofMinutes(30));
+        orders.createTable();
+        OutboxWriter.update(Servers.get().source, "INSERT INTO status_test_slices (aggregate, business_key, version, "
+                + "payload) SELECT 'orders', 'k' || (g % 50), g, '{}' FROM generate_series(1, 200) g");
+        List<OutboxRecord> first = orders.claim(0, 2, 1000, Long.MAX_VALUE, Duration.ofMinutes(1), 20);
+        List<OutboxRecord> second = orders.claim(1, 2, 1000, Long.MAX_VALUE, Duration.ofMinutes(1), 20);
+        assertEquals(200, first.size() + second.size(), "the slices together are every row");
+        java.util.Set<String> firstKeys = first.stream().map(OutboxRecord::key).collect(java.util.stream.Collectors.toSet());
+        java.util.Set<String> secondKeys = second.stream().map(OutboxRecord::key).collect(java.util.stream.Collectors.toSet());
+        assertFalse(firstKeys.isEmpty() || secondKeys.isEmpty(), "both slices hold keys");
+        assertTrue(java.util.Collections.disjoint(firstKeys, secondKeys), "no key is in both slices");
+        assertEquals(List.of(), orders.claim(1, 2, 1000, Long.MAX_VALUE, Duration.ofMinutes(1), 20));
+    }
+
+    @Test
     void aClaimStopsAtItsByteBudgetButAlwaysTakesOneRow() throws Exception {
         OutboxStore orders = store("status_test_e", "orders", Duration.ofMinutes(30));
         orders.createTable();

@@ -47,6 +47,8 @@ public class TributaryResource implements QuarkusTestResourceLifecycleManager {
         c.put("tributary.pipelines.orders.target.standby", "standby");
         c.put("tributary.pipelines.orders.target.table", "orders");
         c.put("tributary.pipelines.orders.retention.done", "0");
+        // Two collect workers, so per-key topic order (TopicOrderTest) and every fault test run with sliced claims.
+        c.put("tributary.pipelines.orders.collect-workers", "2");
         c.put("tributary.pipelines.orders.retention.interval", "1s");
         c.put("tributary.pipelines.orders.backlog.interval", "500ms");
         c.put("tributary.pipelines.orders.backlog.degraded-after", "4s");
