@@ -42,6 +42,7 @@ class KafkaEndpointSettingsTest {
         values.put("tributary.kafka.client.sasl.mechanism", "PLAIN");
         values.put("tributary.kafka.client.sasl.jaas.config", JAAS);
         values.put("tributary.kafka.client.ssl.truststore.location", "/etc/kafka/trust.p12");
+        values.put("tributary.kafka.client.batch.size", "65536");
         values.put("tributary.crypto.active-key", "k1");
         values.put("tributary.crypto.keys.k1", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
         values.put("tributary.datasources.src.url", "jdbc:postgresql://127.0.0.1:1/db");
@@ -68,6 +69,7 @@ class KafkaEndpointSettingsTest {
             assertEquals("86400000", String.valueOf(p.get("metadata.max.idle.ms")), "the endpoint's additionalProperties");
             assertEquals("0", String.valueOf(p.get("max.block.ms")));
             assertEquals("all", String.valueOf(p.get("acks")));
+            assertEquals("65536", String.valueOf(p.get("batch.size")), "a client setting wins over the endpoint's 256 KiB");
 
             KafkaEndpoint consumer = camel.getEndpoint("kafka:tributary.orders?groupId=tributary-orders"
                     + KafkaUris.BATCH_CONSUMER, KafkaEndpoint.class);
