@@ -94,6 +94,7 @@ public final class Bench {
         pipeline(config, "purge", "purge_outbox", "0");
         pipeline(config, "warm", "warm_outbox", "0");
         rates.forEach(r -> pipeline(config, "paced" + r, "paced" + r + "_outbox", "1h"));
+        pipeline(config, "scale", "scale_outbox", "1h");
         Path log = Path.of("target", "bench", "tributary.log").toAbsolutePath();
         String heap = System.getProperty("bench.heap", "512m");
         try (TributaryProcess tributary = new TributaryProcess(TributaryProcess.defaultJar(), log, config, Ports.free())
@@ -109,15 +110,7 @@ public final class Bench {
             // The JIT compiles for minutes on two cores (measured: 1,000 methods in 15 s, half of Tributary's CPU,
             // after 100,000 rows), so the warm-up runs until compilation has mostly settled.
             int warm = Integer.getInteger("bench.warm-up", 400_000);
-            for (int done = 0, round = 0; done < warm; round++) {
-                int n = Math.min(rows, warm - done);
-                exec(s, "INSERT INTO warm_outbox (aggregate, business_key, version, payload) SELECT aggregate, 'w" + round
-                        + "-' || business_key, version, payload FROM bench_base ORDER BY id LIMIT " + n);
-                done += n;
-                while (Long.parseLong(OutboxWriter.query(s.primary, "SELECT count(*) FROM warm_sync")) < done) {
-                    Thread.sleep(200);
-                }
-            }
+            warmUp(s, "w", warm, rows);
             System.out.printf("warm-up   %,d unmeasured rows through the pipeline%n", warm);
             backlog(s, tributary, "bench_outbox", "bench_sync", rows, baseline, "DONE rows kept");
             boolean all = !Boolean.getBoolean("bench.backlog-only");
@@ -132,10 +125,52 @@ public final class Bench {
                         routeTime(tributary, "collect-outbox-paced" + rate), routeTime(tributary, "sync-jdbc-primary-paced" + rate));
             }
             System.out.printf("memory    Tributary RSS %d MiB after the run (-Xmx%s)%n", tributary.rssBytes() >> 20, heap);
+            if (all) {
+                replicas(s, tributary, config, heap, rows, baseline);
+            }
         }
         System.out.println("Tributary log: " + log);
         tableMode(s, rows, baseline);
         System.exit(0);
+    }
+
+    /**
+     * Rows through the warm pipeline, in rounds of at most {@code rows} with keys of their own, each round waited
+     * for, so the JIT has compiled what the measured runs use.
+     */
+    private static void warmUp(Servers s, String prefix, int warm, int rows) throws Exception {
+        long before = Long.parseLong(OutboxWriter.query(s.primary, "SELECT count(*) FROM warm_sync"));
+        for (int done = 0, round = 0; done < warm; round++) {
+            int n = Math.min(rows, warm - done);
+            exec(s, "INSERT INTO warm_outbox (aggregate, business_key, version, payload) SELECT aggregate, '" + prefix
+                    + round + "-' || business_key, version, payload FROM bench_base ORDER BY id LIMIT " + n);
+            done += n;
+            while (Long.parseLong(OutboxWriter.query(s.primary, "SELECT count(*) FROM warm_sync")) < before + done) {
+                Thread.sleep(200);
+            }
+        }
+    }
+
+    /**
+     * Scale-out: a second replica with the same pipelines (its own spool directory and port) joins the first and
+     * warms up beside it; then both drain one backlog of one outbox, sharing the claims (SKIP LOCKED) and the
+     * topic's partitions (the consumer group).
+     */
+    private static void replicas(Servers s, TributaryProcess first, Map<String, String> config, String heap, int rows,
+            double baseline) throws Exception {
+        Map<String, String> c = new java.util.TreeMap<>(config);
+        c.put("tributary.spool.dir", s.dir.resolve("spool-second-" + System.nanoTime()).toString());
+        Path log = Path.of("target", "bench", "tributary-2.log").toAbsolutePath();
+        try (TributaryProcess second = new TributaryProcess(TributaryProcess.defaultJar(), log, c, Ports.free())
+                .heap(heap)) {
+            second.start();
+            Thread.sleep(5_000); // the groups rebalance over both replicas
+            warmUp(s, "r", Integer.getInteger("bench.warm-up", 400_000), rows);
+            double cpu = second.cpuSeconds();
+            backlog(s, first, "scale_outbox", "scale_sync", rows, baseline, "two replicas");
+            System.out.printf("          the second replica: CPU %.1f s per 100,000 rows, RSS %d MiB%n",
+                    (second.cpuSeconds() - cpu) * 100_000 / rows, second.rssBytes() >> 20);
+        }
     }
 
     private static TargetWriter typedWriter(Servers s, String table) {
