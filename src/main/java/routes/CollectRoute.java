@@ -20,6 +20,7 @@ public class CollectRoute extends RouteBuilder {
 
     static final String TEMPLATE = "collect-outbox";
     static final String PUBLISH = "publish-outbox";
+    static final String SLICES = "slices-outbox";
 
     private final Pipelines pipelines;
     private final Preparation preparation;
@@ -76,7 +77,15 @@ public class CollectRoute extends RouteBuilder {
                         .bean(CollectStage.NAME, "spool")
                 .end();
 
+        // Keeps this replica's share of the outbox's key slices: one replica claims a key's rows at a time.
+        routeTemplate(SLICES)
+                .templateParameter("pipeline")
+                .from("timer:slices-{{pipeline}}?period=1000&delay=0&synchronous=true")
+                .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
+                .bean(CollectStage.NAME, "ownSlices");
+
         for (Pipeline p : pipelines.outboxes()) {
+            templatedRoute(SLICES).routeId(SLICES + "-" + p.name()).parameter("pipeline", p.name());
             templatedRoute(PUBLISH).routeId(PUBLISH + "-" + p.name())
                     .parameter("pipeline", p.name())
                     .parameter("topic", p.topic());

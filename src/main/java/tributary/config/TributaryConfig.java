@@ -196,6 +196,16 @@ public interface TributaryConfig {
         @Max(16)
         int collectWorkers();
 
+        /**
+         * Slices of the key space the replicas share out: each slice is claimed by one replica at a time (a
+         * PostgreSQL advisory lock held by that replica's session), so all versions of a key reach the topic from
+         * one replica, in order. Replicas beyond this number stand by. Must be the same on every replica.
+         */
+        @WithDefault("16")
+        @Min(1)
+        @Max(1024)
+        int keySlices();
+
         /** Largest number of outbox rows one claim takes. */
         @WithDefault("1000")
         @Min(1)

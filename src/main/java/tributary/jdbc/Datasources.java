@@ -107,6 +107,34 @@ public class Datasources {
                 n -> open(n, configs.get(n), 1, probeTimeouts, probeTimeouts.socket())));
     }
 
+    /**
+     * A connection of its own to a configured PostgreSQL datasource, outside the pool, with the pool's timeouts:
+     * for session state that must end when the connection is closed (the advisory locks of key-slice ownership).
+     * The server probes it with TCP keepalives, so a replica that vanished without closing it loses its locks after
+     * about 25 seconds rather than the operating system's two hours.
+     */
+    public java.sql.Connection session(String name) throws java.sql.SQLException {
+        TributaryConfig.Datasource ds = settings(name);
+        java.util.Properties props = new java.util.Properties();
+        JdbcTimeouts timeouts = JdbcTimeouts.of(name, ds);
+        props.putAll(timeouts.jdbcProperties());
+        props.put("tcpKeepAlive", "true");
+        ds.username().ifPresent(user -> props.put("user", user));
+        ds.password().ifPresent(password -> props.put("password", password));
+        java.sql.Connection c = java.sql.DriverManager.getConnection(ds.url(), props);
+        try (java.sql.Statement st = c.createStatement()) {
+            java.util.Optional<String> initial = timeouts.initialSql();
+            if (initial.isPresent()) {
+                st.execute(initial.get());
+            }
+            st.execute("SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3");
+        } catch (java.sql.SQLException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
     /** At container shutdown, after the Camel context (and so every route using a pool) has stopped. */
     @PreDestroy
     synchronized void close() {

@@ -59,7 +59,52 @@ public final class OutboxSql {
      * [slices, slice], limit, maxBytes.
      */
     public String claim(boolean sliced) {
-        String slice = sliced ? " AND (hashtext(CAST(" + t.key() + " AS text)) & 2147483647) % ? = ?" : "";
+        return claimWhere(sliced ? " AND " + keyHash() + " % ? = ?" : "");
+    }
+
+    /**
+     * As {@link #claim()}, only rows of the key slices this replica owns and has made ready, of one collect worker's
+     * share of them. Ownership is read from the lock table as the statement runs: a replica whose ownership session
+     * died (and whose slices another replica may hold by now) claims nothing from them, whatever it believed.
+     * Binds: claimedBy, [aggregate], maxAttempts, floor, keySlices, ownerKey, ownerPid, ready slices (int[]),
+     * keySlices, workers, worker, limit, maxBytes.
+     */
+    public String claimOwned() {
+        return claimWhere(" AND " + keyHash() + " % ? = ANY (ARRAY(SELECT CAST(objid AS int) FROM pg_locks WHERE "
+                + "locktype = 'advisory' AND CAST(classid AS bigint) = ? AND objsubid = 2 AND pid = ? AND granted "
+                + "AND CAST(objid AS int) = ANY (?))) AND (" + keyHash() + " / ?) % ? = ?");
+    }
+
+    /** The key's slice hash, non-negative: the same function for claims, readiness and stale claims. */
+    private String keyHash() {
+        return "(hashtext(CAST(" + t.key() + " AS text)) & 2147483647)";
+    }
+
+    /**
+     * Which of the given key slices still have rows in flight: claimed (PROCESSING, by anyone: a replica that held
+     * the slice, or this replica's previous process) or in a replica's enqueue spool (SPOOLED). A slice becomes
+     * ready to claim only when none are left, so no newer version of a key overtakes one still on its way. Reads
+     * the partial indexes {@code _leased} and {@code _waiting}. Binds: keySlices, [aggregate], keySlices, slices
+     * (int[]), keySlices, [aggregate], keySlices, slices (int[]).
+     */
+    public String slicesInFlight() {
+        String select = "SELECT " + keyHash() + " % ? FROM " + t.table() + " WHERE " + scope();
+        String mine = " AND " + keyHash() + " % ? = ANY (?)";
+        return select + "status = 'PROCESSING'" + mine + " UNION " + select + "status = 'SPOOLED'" + mine;
+    }
+
+    /**
+     * Rows this replica's previous process claimed (before this one started) in the given key slices go back to
+     * PENDING without counting the attempt: that process is gone, so they need not wait for their lease. Binds:
+     * [aggregate], claimedBy, startedAt, keySlices, slices (int[]).
+     */
+    public String releaseStale() {
+        return "UPDATE " + t.table() + " SET status = 'PENDING', status_at = now(), claimed_by = NULL, "
+                + "attempts = greatest(attempts - 1, 0) WHERE " + scope() + "status = 'PROCESSING' AND claimed_by = ? "
+                + "AND claimed_at < ? AND " + keyHash() + " % ? = ANY (?)";
+    }
+
+    private String claimWhere(String slice) {
         String size = "coalesce(octet_length(CAST(" + t.payload() + " AS text)), 0)";
         return "UPDATE " + t.table() + " SET status = 'PROCESSING', claimed_by = ?, claimed_at = now(), status_at = now(), "
                 + "attempts = attempts + 1 WHERE " + t.id() + " IN (SELECT " + t.id() + " FROM (SELECT " + t.id()

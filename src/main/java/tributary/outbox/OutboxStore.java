@@ -101,6 +101,25 @@ public class OutboxStore {
      */
     public List<OutboxRecord> claim(int slice, int slices, int limit, long maxBytes, Duration lease, int maxAttempts)
             throws SQLException {
+        return claim(slice, null, slices, limit, maxBytes, lease, maxAttempts);
+    }
+
+    /**
+     * Claims as {@link #claim(int, long, Duration, int)}, only rows of the key slices this replica owns and made
+     * ready ({@link KeySlices}), of collect worker {@code worker}'s share of them. In the claim's transaction each of
+     * those slices is held shared in the gate a replica taking a slice over waits on, so a claim that read the old
+     * ownership has committed (and its rows count as in flight) before the new owner looks.
+     */
+    public List<OutboxRecord> claim(KeySlices.View owned, int worker, int workers, int limit, long maxBytes,
+            Duration lease, int maxAttempts) throws SQLException {
+        if (owned.ready().length == 0) {
+            return List.of();
+        }
+        return claim(worker, owned, workers, limit, maxBytes, lease, maxAttempts);
+    }
+
+    private List<OutboxRecord> claim(int worker, KeySlices.View owned, int workers, int limit, long maxBytes,
+            Duration lease, int maxAttempts) throws SQLException {
         long now = System.nanoTime();
         if (now - lastReclaim >= Math.min(1_000_000_000L, lease.toNanos() / 4)) {
             reclaimExpired(lease);
@@ -109,21 +128,27 @@ public class OutboxStore {
         // While claims come back full, each starts after the last: rows already claimed are neither walked
         // again in the claim index nor, with statistics taken while the backlog was pending, read in id order
         // through the primary key (40 ms a claim after 60,000 claimed rows, growing with the backlog). A partial
-        // claim, and every second anyway, starts from the first due row again: retries that came due, rows a
-        // transaction committed late under a lower id and rows another replica released wait at most that long.
-        long[] floor = floors.computeIfAbsent(slice, s -> new long[2]);
+        // claim, every second anyway, and a change of the slices owned start from the first due row again: retries
+        // that came due, rows a transaction committed late under a lower id and rows another replica released wait
+        // at most that long.
+        long generation = owned == null ? 0 : owned.generation();
+        long[] floor = floors.computeIfAbsent(worker, s -> new long[3]);
         long from;
         synchronized (floor) {
-            from = floor[0] > 0 && now - floor[1] <= FLOOR_RESCAN_NANOS ? floor[0] : 0;
+            from = floor[0] > 0 && now - floor[1] <= FLOOR_RESCAN_NANOS && floor[2] == generation ? floor[0] : 0;
         }
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
             try (java.sql.Statement plan = c.createStatement()) {
                 plan.execute(OutboxSql.CLAIM_PLAN);
-                List<OutboxRecord> rows = claim(c, from, slices > 1 ? new int[] { slices, slice } : null, limit, maxBytes,
-                        maxAttempts);
+                if (owned != null) {
+                    gate(c, owned);
+                }
+                List<OutboxRecord> rows = claim(c, from, owned, workers > 1 || owned != null ? new int[] { workers, worker }
+                        : null, limit, maxBytes, maxAttempts);
                 c.commit();
                 synchronized (floor) {
+                    floor[2] = generation;
                     if (rows.size() < limit) {
                         floor[0] = 0;
                     } else {
@@ -147,14 +172,34 @@ public class OutboxStore {
         }
     }
 
-    private List<OutboxRecord> claim(Connection c, long after, int[] slice, int limit, long maxBytes, int maxAttempts)
-            throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql.claim(slice != null))) {
+    /** Holds the claim's slices shared in the hand-over gate until the claim commits. */
+    private static void gate(Connection c, KeySlices.View owned) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(KeySlices.GATE_SHARED)) {
+            ps.setInt(1, owned.gateKey());
+            ps.setArray(2, ints(c, owned.ready()));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    // one row per slice held
+                }
+            }
+        }
+    }
+
+    private List<OutboxRecord> claim(Connection c, long after, KeySlices.View owned, int[] slice, int limit,
+            long maxBytes, int maxAttempts) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(owned != null ? sql.claimOwned() : sql.claim(slice != null))) {
             int i = 1;
             ps.setString(i++, nodeId);
             i = bindScope(ps, i);
             ps.setInt(i++, maxAttempts);
             ps.setLong(i++, after);
+            if (owned != null) {
+                ps.setInt(i++, owned.keySlices());
+                ps.setLong(i++, owned.ownerKey());
+                ps.setInt(i++, owned.ownerPid());
+                ps.setArray(i++, ints(c, owned.ready()));
+                ps.setInt(i++, owned.keySlices());
+            }
             if (slice != null) {
                 ps.setInt(i++, slice[0]);
                 ps.setInt(i++, slice[1]);
@@ -177,6 +222,38 @@ public class OutboxStore {
             rows.sort(Comparator.comparingLong(OutboxRecord::id));
             return rows;
         }
+    }
+
+    /** Which of {@code slices} (of {@code keySlices}) still have rows in flight: claimed or spooled. */
+    public Set<Integer> slicesInFlight(int[] slices, int keySlices) throws SQLException {
+        try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.slicesInFlight())) {
+            Array array = ints(c, slices);
+            int i = 1;
+            for (int part = 0; part < 2; part++) {
+                ps.setInt(i++, keySlices);
+                i = bindScope(ps, i);
+                ps.setInt(i++, keySlices);
+                ps.setArray(i++, array);
+            }
+            Set<Integer> busy = new java.util.TreeSet<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    busy.add(rs.getInt(1));
+                }
+            }
+            return busy;
+        }
+    }
+
+    /** Rows this node claimed before {@code startedAt} (its previous process) in the slices go back to PENDING. */
+    public int releaseStale(int[] slices, int keySlices, Timestamp startedAt) throws SQLException {
+        return update(sql.releaseStale(), ps -> {
+            int i = bindScope(ps, 1);
+            ps.setString(i++, nodeId);
+            ps.setTimestamp(i++, startedAt);
+            ps.setInt(i++, keySlices);
+            ps.setArray(i, ints(ps.getConnection(), slices));
+        });
     }
 
     private String operationProblem(String op, String normalized) {
@@ -411,6 +488,14 @@ public class OutboxStore {
             boxed[i] = ids[i];
         }
         return c.createArrayOf("bigint", boxed);
+    }
+
+    private static Array ints(Connection c, int[] values) throws SQLException {
+        Integer[] boxed = new Integer[values.length];
+        for (int i = 0; i < values.length; i++) {
+            boxed[i] = values[i];
+        }
+        return c.createArrayOf("integer", boxed);
     }
 
     private static Instant instant(Timestamp ts) {

@@ -79,6 +79,20 @@ public class CollectStage {
         }
     }
 
+    /**
+     * Keeps this replica's share of the outbox's key slices (about every second). A failure drops them all until the
+     * next tick: collect then claims nothing, and the rows wait for a replica that owns their slice.
+     */
+    public void ownSlices(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) {
+        Pipeline p = pipelines.get(pipeline);
+        try {
+            p.slices().tick(p.config().lease());
+        } catch (SQLException | RuntimeException e) {
+            LOG.warnf("pipeline %s: key slices given up, taken again at the next tick (%s)", pipeline,
+                    Failures.describe(e));
+        }
+    }
+
     /** Neither Kafka nor the enqueue spool can take data. */
     public boolean paused(Pipeline p) {
         return !health.isUp(Pipeline.KAFKA) && !p.enqueueSpool().acceptsWrites();
@@ -94,12 +108,12 @@ public class CollectStage {
         return claimed < 0 || p.pacer(worker).full(claimed) && !paused(p);
     }
 
-    /** Claims a batch of the worker's slice of keys. */
+    /** Claims a batch of the worker's share of the key slices this replica owns. */
     public List<OutboxRecord> claim(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
             @ExchangeProperty(Exchanges.WORKER) int worker) throws SQLException {
         Pipeline p = pipelines.get(pipeline);
-        List<OutboxRecord> rows = p.outbox().claim(worker, p.config().collectWorkers(), p.config().batchSize(),
-                p.config().batchBytes(), p.config().lease(), p.config().maxAttempts());
+        List<OutboxRecord> rows = p.outbox().claim(p.slices().view(), worker, p.config().collectWorkers(),
+                p.config().batchSize(), p.config().batchBytes(), p.config().lease(), p.config().maxAttempts());
         p.pacer(worker).record(rows.size());
         return rows;
     }

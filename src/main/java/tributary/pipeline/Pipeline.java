@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import tributary.capture.TableSource;
 import tributary.clean.CleanRules;
 import tributary.config.TributaryConfig;
+import tributary.outbox.KeySlices;
 import tributary.outbox.OutboxStore;
 import tributary.sink.TargetWriter;
 import tributary.spool.Spool;
@@ -14,11 +15,12 @@ import tributary.spool.Spool;
 /**
  * One configured pipeline at run time: its settings, cleaning rules, source, target, topics and poll pacing. An
  * outbox pipeline has an {@code outbox} (and {@code table} is null); a table-mode pipeline has a {@code table} source
- * read from the change log (and {@code outbox} is null): it has no rows to mark, so acks and re-drives do not apply.
+ * read from the change log (and {@code outbox} and {@code slices} are null): it has no rows to mark, so acks and
+ * re-drives do not apply. {@code slices} are the outbox's key slices this replica owns.
  */
 public record Pipeline(String name, TributaryConfig.Pipeline config, OutboxStore outbox, TargetWriter primary,
         Optional<TargetWriter> standby, List<PollPacer> pacers, Spool enqueueSpool, Spool primarySpool, Spool standbySpool,
-        AtomicBoolean spooled, CleanRules clean, Published published, TableSource table) {
+        AtomicBoolean spooled, CleanRules clean, Published published, TableSource table, KeySlices slices) {
 
     /** The poll pacing of one collect worker. */
     public PollPacer pacer(int worker) {

@@ -25,6 +25,7 @@ import tributary.clean.CleanRules;
 import tributary.config.Identifiers;
 import tributary.config.TributaryConfig;
 import tributary.jdbc.Datasources;
+import tributary.outbox.KeySlices;
 import tributary.outbox.OutboxStore;
 import tributary.outbox.OutboxTable;
 import tributary.sink.TargetSql;
@@ -70,6 +71,9 @@ public class Pipelines {
     @PreDestroy
     void close() {
         for (Pipeline p : pipelines.values()) {
+            if (p.slices() != null) {
+                p.slices().close();
+            }
             for (String target : new String[] { Pipeline.ENQUEUE, Pipeline.PRIMARY, Pipeline.STANDBY }) {
                 try {
                     p.spool(target).close();
@@ -131,9 +135,11 @@ public class Pipelines {
         for (int w = 0; w < p.collectWorkers(); w++) {
             pacers.add(new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize()));
         }
+        KeySlices slices = outbox == null ? null : new KeySlices(name, () -> datasources.session(p.source().datasource()),
+                outbox, p.source().table() + "|" + p.source().aggregate().orElse(""), p.keySlices(), key + "key-slices");
         return new Pipeline(name, p, outbox, primary, standby, List.copyOf(pacers), spool(name, Pipeline.ENQUEUE),
                 spool(name, Pipeline.PRIMARY), spool(name, Pipeline.STANDBY), new AtomicBoolean(true), clean,
-                new Published(), tableSource);
+                new Published(), tableSource, slices);
     }
 
     /** The writer for a target in PostgreSQL or in MariaDB/MySQL, as its datasource's URL says. */

@@ -84,6 +84,7 @@ public final class Bench {
             System.exit(0);
         }
         Map<String, String> config = TributaryProcess.baseConfig(s);
+        config.put("tributary.node-id", "bench-1");
         // Settings to try without a rebuild: -Dbench.set=key=value;key=value
         for (String kv : System.getProperty("bench.set", "").split(";")) {
             if (kv.contains("=")) {
@@ -160,6 +161,7 @@ public final class Bench {
             double baseline) throws Exception {
         Map<String, String> c = new java.util.TreeMap<>(config);
         c.put("tributary.spool.dir", s.dir.resolve("spool-second-" + System.nanoTime()).toString());
+        c.put("tributary.node-id", "bench-2");
         Path log = Path.of("target", "bench", "tributary-2.log").toAbsolutePath();
         try (TributaryProcess second = new TributaryProcess(TributaryProcess.defaultJar(), log, c, Ports.free())
                 .heap(heap)) {
