@@ -39,7 +39,8 @@ public class CollectRoute extends RouteBuilder {
         // next one is claimed, cleaned and sealed. Batches are published one after the other in claim order, each
         // only once Kafka acknowledged the one before, so a collector's records of a key reach the topic in order
         // and a batch Kafka failed is followed by its successors into the spool, never overtaken by them. With
-        // several collect workers each claims its own slice of keys, so this holds per key across workers too.
+        // several collect workers each claims its own share of keys, so this holds per key across workers too; and
+        // each key slice is claimed by one replica at a time (KeySlices), so across replicas as well.
         routeTemplate(TEMPLATE)
                 .templateParameter("pipeline").templateParameter("worker").templateParameter("tick")
                 .from("timer:collect-{{pipeline}}.{{worker}}?period={{tick}}&synchronous=true")

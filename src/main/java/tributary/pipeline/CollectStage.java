@@ -39,6 +39,7 @@ public class CollectStage {
     private final TargetHealth health;
     private final DeadRows deadRows;
     private final int maxRecordBytes;
+    private final Map<String, Long> sliceWarnings = new java.util.concurrent.ConcurrentHashMap<>();
 
     public CollectStage(Pipelines pipelines, RecordCipher cipher, CamelContext camel, TargetHealth health,
             DeadRows deadRows, tributary.config.TributaryConfig config) {
@@ -87,9 +88,16 @@ public class CollectStage {
         Pipeline p = pipelines.get(pipeline);
         try {
             p.slices().tick(p.config().lease());
+            sliceWarnings.remove(pipeline);
         } catch (SQLException | RuntimeException e) {
-            LOG.warnf("pipeline %s: key slices given up, taken again at the next tick (%s)", pipeline,
-                    Failures.describe(e));
+            // Once a minute while the business database stays away, not every second.
+            long now = System.nanoTime();
+            Long last = sliceWarnings.get(pipeline);
+            if (last == null || now - last > 60_000_000_000L) {
+                sliceWarnings.put(pipeline, now);
+                LOG.warnf("pipeline %s: key slices given up, taken again at the next tick that reaches the business "
+                        + "database (%s)", pipeline, Failures.describe(e));
+            }
         }
     }
 
