@@ -199,11 +199,12 @@ public interface TributaryConfig {
         /**
          * Slices of the key space the replicas share out: each slice is claimed by one replica at a time (a
          * PostgreSQL advisory lock held by that replica's session), so all versions of a key reach the topic from
-         * one replica, in order. Replicas beyond this number stand by. Must be the same on every replica.
+         * one replica, in order. Replicas beyond this number stand by. Must be the same on every replica. Each
+         * claim holds its replica's slices in a shared lock until it commits, so the number stays small.
          */
         @WithDefault("16")
         @Min(1)
-        @Max(1024)
+        @Max(256)
         int keySlices();
 
         /** Largest number of outbox rows one claim takes. */

@@ -121,7 +121,10 @@ public class Datasources {
         props.put("tcpKeepAlive", "true");
         ds.username().ifPresent(user -> props.put("user", user));
         ds.password().ifPresent(password -> props.put("password", password));
-        java.sql.Connection c = java.sql.DriverManager.getConnection(ds.url(), props);
+        java.sql.Connection c = new org.postgresql.Driver().connect(ds.url(), props);
+        if (c == null) {
+            throw new java.sql.SQLException("tributary.datasources." + name + ".url is not a PostgreSQL URL");
+        }
         try (java.sql.Statement st = c.createStatement()) {
             java.util.Optional<String> initial = timeouts.initialSql();
             if (initial.isPresent()) {

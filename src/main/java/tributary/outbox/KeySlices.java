@@ -34,8 +34,12 @@ public final class KeySlices implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(KeySlices.class);
 
-    /** Takes the claim's slices shared in the hand-over gate, until the claim's transaction ends. */
-    static final String GATE_SHARED = "SELECT pg_advisory_xact_lock_shared(?, s) FROM unnest(CAST(? AS int[])) s";
+    /**
+     * Takes the claim's slices shared in the hand-over gate, until the claim's transaction ends; and, in the same
+     * round trip, sets the claim's plan as {@link OutboxSql#CLAIM_PLAN} does.
+     */
+    static final String GATE_SHARED = "SELECT pg_advisory_xact_lock_shared(?, s), set_config('enable_bitmapscan', "
+            + "'off', true) FROM unnest(CAST(? AS int[])) s";
 
     /** The second lock key of a replica's membership: above every slice, and naming its number of slices. */
     private static final int MEMBER = 1_000_000;

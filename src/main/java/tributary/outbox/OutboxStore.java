@@ -139,10 +139,13 @@ public class OutboxStore {
         }
         try (Connection c = ds.getConnection()) {
             c.setAutoCommit(false);
-            try (java.sql.Statement plan = c.createStatement()) {
-                plan.execute(OutboxSql.CLAIM_PLAN);
+            try {
                 if (owned != null) {
                     gate(c, owned);
+                } else {
+                    try (java.sql.Statement plan = c.createStatement()) {
+                        plan.execute(OutboxSql.CLAIM_PLAN);
+                    }
                 }
                 List<OutboxRecord> rows = claim(c, from, owned, workers > 1 || owned != null ? new int[] { workers, worker }
                         : null, limit, maxBytes, maxAttempts);
@@ -172,7 +175,10 @@ public class OutboxStore {
         }
     }
 
-    /** Holds the claim's slices shared in the hand-over gate until the claim commits. */
+    /**
+     * Holds the claim's slices shared in the hand-over gate until the claim commits, and sets the claim's plan, in
+     * one round trip.
+     */
     private static void gate(Connection c, KeySlices.View owned) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(KeySlices.GATE_SHARED)) {
             ps.setInt(1, owned.gateKey());

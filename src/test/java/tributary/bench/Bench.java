@@ -113,12 +113,16 @@ public final class Bench {
             int warm = Integer.getInteger("bench.warm-up", 400_000);
             warmUp(s, "w", warm, rows);
             System.out.printf("warm-up   %,d unmeasured rows through the pipeline%n", warm);
-            backlog(s, tributary, "bench_outbox", "bench_sync", rows, baseline, "DONE rows kept");
-            boolean all = !Boolean.getBoolean("bench.backlog-only");
+            // -Dbench.paced-only=true: the paced runs alone, after the warm-up (to compare latency between builds).
+            boolean pacedOnly = Boolean.getBoolean("bench.paced-only");
+            if (!pacedOnly) {
+                backlog(s, tributary, "bench_outbox", "bench_sync", rows, baseline, "DONE rows kept");
+            }
+            boolean all = !Boolean.getBoolean("bench.backlog-only") && !pacedOnly;
             if (all) {
                 backlog(s, tributary, "purge_outbox", "purge_sync", rows, baseline, "DONE deleted at ack");
             }
-            for (int rate : all ? rates : List.<Integer>of()) {
+            for (int rate : all || pacedOnly ? rates : List.<Integer>of()) {
                 long lag = paced(s, "paced" + rate + "_outbox", "paced" + rate + "_sync", rate, seconds);
                 System.out.printf("paced     %,d rows/s for %d s, source commit → primary commit: %s; last row %d ms behind%n",
                         rate, seconds, latency(s, "paced" + rate + "_sync"), lag);
@@ -131,6 +135,9 @@ public final class Bench {
             }
         }
         System.out.println("Tributary log: " + log);
+        if (Boolean.getBoolean("bench.paced-only")) {
+            System.exit(0);
+        }
         tableMode(s, rows, baseline);
         System.exit(0);
     }

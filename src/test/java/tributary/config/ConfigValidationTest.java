@@ -117,7 +117,9 @@ class ConfigValidationTest {
         for (String[] range : new String[][] { { "tributary.health.interval", "0" }, { "tributary.kafka.consumers", "0" },
                 { "tributary.pipelines.orders.retention.batch-size", "0" }, { "tributary.pipelines.orders.max-attempts", "0" },
                 { "tributary.health.recover-after", "0" }, { "tributary.pipelines.orders.batch-size", "10001" },
-                { "tributary.pipelines.orders.lease", "0s" }, { "tributary.spool.max-bytes", "10" } }) {
+                { "tributary.pipelines.orders.lease", "0s" }, { "tributary.spool.max-bytes", "10" },
+                { "tributary.pipelines.orders.key-slices", "0" }, { "tributary.pipelines.orders.key-slices", "257" },
+                { "tributary.pipelines.orders.collect-workers", "17" } }) {
             String message = failure(range[0], range[1]);
             assertTrue(message.contains(range[0]), range[0] + "=" + range[1] + ": " + message);
         }

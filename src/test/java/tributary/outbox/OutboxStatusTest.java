@@ -250,6 +250,12 @@ class OutboxStatusTest {
         plans.put("reclaim expired leases", plan(scoped.reclaimExpired(), "orders", 30.0));
         plans.put("purge", plan(scoped.purge("DONE"), "orders", 3600.0, 5000, "orders", 3600.0));
         plans.put("claim", plan(scoped.claim(), "node", "orders", 20, 0L, 1000, 8_000_000L));
+        plans.put("claim of owned key slices", plan(scoped.claimOwned(), "node", "orders", 20, 0L, 16, 12_345L, 1,
+                new int[] { 0, 1, 2 }, 16, 2, 0, 1000, 8_000_000L));
+        plans.put("key slices in flight", plan(scoped.slicesInFlight(), 16, "orders", 16, new int[] { 0, 1 }, 16,
+                "orders", 16, new int[] { 0, 1 }));
+        plans.put("claims of a previous process", plan(scoped.releaseStale(), "orders", "node",
+                new java.sql.Timestamp(System.currentTimeMillis()), 16, new int[] { 0, 1 }));
         plans.forEach((name, plan) -> assertFalse(plan.contains("Seq Scan on status_test_plan"), name + ":\n" + plan));
         OutboxStore.Backlog backlog = orders.backlog();
         assertEquals(Map.of(OutboxStore.Status.PENDING, 10L, OutboxStore.Status.ENQUEUED, 10L, OutboxStore.Status.DEAD, 5L),
