@@ -51,12 +51,6 @@ public class CollectStage {
         this.deadRows = deadRows;
     }
 
-    /** How long a tick waits for the worker's next poll, in milliseconds: at most the idle poll interval. */
-    public long untilDue(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
-            @ExchangeProperty(Exchanges.WORKER) int worker) {
-        return pipelines.get(pipeline).pacer(worker).untilDueMillis();
-    }
-
     /**
      * Whether this tick polls: the pacer says so, and something can take the records. While neither Kafka nor the
      * enqueue spool can, collect claims nothing and the rows stay PENDING, untouched.

@@ -37,12 +37,6 @@ public class PollPacer {
         return clock.getAsLong() - nextPollAt >= 0;
     }
 
-    /** Milliseconds until the next poll is due (0 when due now), never more than the idle interval. */
-    public long untilDueMillis() {
-        long wait = nextPollAt - clock.getAsLong();
-        return wait <= 0 ? 0 : (Math.min(maxNanos, wait) + 999_999) / 1_000_000;
-    }
-
     /** Whether a claim that returned {@code claimed} rows should be followed by another at once. */
     public boolean full(int claimed) {
         return claimed >= batchSize;

@@ -126,9 +126,8 @@ public final class Bench {
                 long lag = paced(s, "paced" + rate + "_outbox", "paced" + rate + "_sync", rate, seconds);
                 System.out.printf("paced     %,d rows/s for %d s, source commit → primary commit: %s; last row %d ms behind%n",
                         rate, seconds, latency(s, "paced" + rate + "_sync"), lag);
-                System.out.printf("          time in the routes: sync %s; collect ticks %s (a tick waits for its poll)%n",
-                        routeTime(tributary, "sync-jdbc-primary-paced" + rate),
-                        routeCount(tributary, "collect-outbox-paced" + rate));
+                System.out.printf("          time in the routes: collect %s, sync %s%n",
+                        routeTime(tributary, "collect-outbox-paced" + rate), routeTime(tributary, "sync-jdbc-primary-paced" + rate));
             }
             System.out.printf("memory    Tributary RSS %d MiB after the run (-Xmx%s)%n", tributary.rssBytes() >> 20, heap);
             if (all) {
@@ -442,16 +441,6 @@ public final class Bench {
      * The mean time one exchange of a route took (Camel's route policy timer): a collect tick (claim, seal, send and
      * wait for Kafka) or a sync batch (upsert, acks, offset commit). The rest of a row's latency is waiting.
      */
-    private static String routeCount(TributaryProcess tributary, String routeId) throws Exception {
-        double count = 0;
-        for (String line : tributary.http("/q/metrics").body().split("\n")) {
-            if (line.startsWith("camel_route_policy_seconds_count") && line.contains("routeId=\"" + routeId + "\"")) {
-                count += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        return String.format("%,.0f", count);
-    }
-
     private static String routeTime(TributaryProcess tributary, String routeId) throws Exception {
         double sum = 0;
         double count = 0;

@@ -53,23 +53,6 @@ class PollPacerTest {
     }
 
     @Test
-    void aTickWaitsUntilTheNextPollRoundedUpAndNeverLongerThanTheIdleInterval() {
-        assertEquals(0, pacer.untilDueMillis(), "due at once");
-        pacer.record(5);
-        assertEquals(10, pacer.untilDueMillis());
-        now.addAndGet(Duration.ofMillis(6).toNanos() + 1);
-        assertEquals(4, pacer.untilDueMillis(), "3.999 ms rounds up, so the waited tick finds the poll due");
-        advance(4);
-        assertEquals(0, pacer.untilDueMillis());
-        for (int i = 0; i < 10; i++) {
-            pacer.record(0);
-        }
-        assertEquals(200, pacer.untilDueMillis(), "idle: the tick waits the maximum interval, not more");
-        pacer.record(100);
-        assertEquals(0, pacer.untilDueMillis(), "a full batch polls again at once");
-    }
-
-    @Test
     void rejectsInvertedIntervals() {
         assertThrows(IllegalArgumentException.class, () -> new PollPacer(Duration.ofSeconds(2), Duration.ofSeconds(1), 10));
     }
