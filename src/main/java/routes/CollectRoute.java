@@ -35,6 +35,9 @@ public class CollectRoute extends RouteBuilder {
         preparation.prepare();
 
         // The timer ticks at the short interval; the pacer decides whether a tick polls (it backs off when idle).
+        // While it is backed off, a tick first waits until the next poll, so an idle worker runs a few exchanges a
+        // second instead of one per tick (measured: twelve idle collect workers took a fifth of Tributary's CPU
+        // ticking every 5 ms while one pipeline ran 1,000 rows/s); a busy worker keeps the tick's schedule.
         // Collect and publish are two routes joined by a queue of one batch: while Kafka acknowledges a batch, the
         // next one is claimed, cleaned and sealed. Batches are published one after the other in claim order, each
         // only once Kafka acknowledged the one before, so a collector's records of a key reach the topic in order
@@ -47,6 +50,7 @@ public class CollectRoute extends RouteBuilder {
                 .routeConfigurationId(ErrorHandling.COLLECT)
                 .setProperty(Exchanges.PIPELINE, constant("{{pipeline}}"))
                 .setProperty(Exchanges.WORKER, constant("{{worker}}"))
+                .delay(method(CollectStage.NAME, "idleWait")).syncDelayed()
                 .filter(method(CollectStage.NAME, "due"))
                     .setProperty(Exchanges.CLAIMED, constant(-1))
                     .loopDoWhile(method(CollectStage.NAME, "pollAgain")).breakOnShutdown()

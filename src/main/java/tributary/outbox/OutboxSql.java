@@ -34,13 +34,13 @@ public final class OutboxSql {
     }
 
     /**
-     * Run before each claim, in its transaction. A backlog committed at once (an outage's worth of rows) meets a
-     * table whose statistics still say it is nearly empty: the planner then reads every due row through a bitmap and
-     * sorts them all on disk to take the first n, 13 times slower than walking the claim index in id order (measured
-     * on 200,000 rows: 115 ms against 9 ms a claim). Without bitmap scans the ordered index walk is the plan whatever
-     * the statistics say.
+     * Run before each claim, in its transaction (the setting is local to it). A backlog committed at once (an
+     * outage's worth of rows) meets a table whose statistics still say it is nearly empty: the planner then reads
+     * every due row through a bitmap and sorts them all on disk to take the first n, 13 times slower than walking the
+     * claim index in id order (measured on 200,000 rows: 115 ms against 9 ms a claim). Without bitmap scans the
+     * ordered index walk is the plan whatever the statistics say.
      */
-    public static final String CLAIM_PLAN = "SET LOCAL enable_bitmapscan = off";
+    public static final String CLAIM_PLAN = "SELECT set_config('enable_bitmapscan', 'off', true)";
 
     /**
      * Claims up to n due rows, and no more payload bytes than a budget (the first row always, however large), in

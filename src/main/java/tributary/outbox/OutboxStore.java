@@ -138,63 +138,38 @@ public class OutboxStore {
             from = floor[0] > 0 && now - floor[1] <= FLOOR_RESCAN_NANOS && floor[2] == generation ? floor[0] : 0;
         }
         try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                if (owned != null) {
-                    gate(c, owned);
+            List<OutboxRecord> rows = claim(c, from, owned, workers > 1 || owned != null ? new int[] { workers, worker }
+                    : null, limit, maxBytes, maxAttempts);
+            synchronized (floor) {
+                floor[2] = generation;
+                if (rows.size() < limit) {
+                    floor[0] = 0;
                 } else {
-                    try (java.sql.Statement plan = c.createStatement()) {
-                        plan.execute(OutboxSql.CLAIM_PLAN);
+                    if (from == 0) {
+                        floor[1] = now;
                     }
+                    floor[0] = rows.get(rows.size() - 1).id();
                 }
-                List<OutboxRecord> rows = claim(c, from, owned, workers > 1 || owned != null ? new int[] { workers, worker }
-                        : null, limit, maxBytes, maxAttempts);
-                c.commit();
-                synchronized (floor) {
-                    floor[2] = generation;
-                    if (rows.size() < limit) {
-                        floor[0] = 0;
-                    } else {
-                        if (from == 0) {
-                            floor[1] = now;
-                        }
-                        floor[0] = rows.get(rows.size() - 1).id();
-                    }
-                }
-                return rows;
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    c.rollback();
-                } catch (SQLException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
             }
+            return rows;
         }
     }
 
     /**
-     * Holds the claim's slices shared in the hand-over gate until the claim commits, and sets the claim's plan, in
-     * one round trip.
+     * The claim's transaction in one round trip: two statements sent together and committed at the protocol's sync
+     * (autocommit), so the first statement's locks and plan setting hold for the second. The first holds the
+     * claim's slices shared in the hand-over gate until the claim commits, or only sets the claim's plan.
      */
-    private static void gate(Connection c, KeySlices.View owned) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(KeySlices.GATE_SHARED)) {
-            ps.setInt(1, owned.gateKey());
-            ps.setArray(2, ints(c, owned.ready()));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    // one row per slice held
-                }
-            }
-        }
-    }
-
     private List<OutboxRecord> claim(Connection c, long after, KeySlices.View owned, int[] slice, int limit,
             long maxBytes, int maxAttempts) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(owned != null ? sql.claimOwned() : sql.claim(slice != null))) {
+        String claim = owned != null ? KeySlices.GATE_SHARED + ";\n" + sql.claimOwned()
+                : OutboxSql.CLAIM_PLAN + ";\n" + sql.claim(slice != null);
+        try (PreparedStatement ps = c.prepareStatement(claim)) {
             int i = 1;
+            if (owned != null) {
+                ps.setInt(i++, owned.gateKey());
+                ps.setArray(i++, ints(c, owned.ready()));
+            }
             ps.setString(i++, nodeId);
             i = bindScope(ps, i);
             ps.setInt(i++, maxAttempts);
@@ -213,7 +188,11 @@ public class OutboxStore {
             ps.setInt(i++, limit);
             ps.setLong(i, maxBytes);
             List<OutboxRecord> rows = new ArrayList<>(limit);
-            try (ResultSet rs = ps.executeQuery()) {
+            ps.execute(); // the gate's or the plan's row first
+            if (!ps.getMoreResults()) {
+                throw new SQLException("the claim returned no result set");
+            }
+            try (ResultSet rs = ps.getResultSet()) {
                 while (rs.next()) {
                     long version = rs.getLong(3);
                     Long versionOrNull = rs.wasNull() ? null : version;

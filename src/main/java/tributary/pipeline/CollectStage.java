@@ -51,6 +51,12 @@ public class CollectStage {
         this.deadRows = deadRows;
     }
 
+    /** How long an idle worker's tick waits for its next poll, in milliseconds: at most the idle poll interval. */
+    public long idleWait(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
+            @ExchangeProperty(Exchanges.WORKER) int worker) {
+        return pipelines.get(pipeline).pacer(worker).idleWaitMillis();
+    }
+
     /**
      * Whether this tick polls: the pacer says so, and something can take the records. While neither Kafka nor the
      * enqueue spool can, collect claims nothing and the rows stay PENDING, untouched.

@@ -37,6 +37,19 @@ public class PollPacer {
         return clock.getAsLong() - nextPollAt >= 0;
     }
 
+    /**
+     * How long a tick should wait before asking {@link #due()}, in milliseconds: while empty polls have backed the
+     * interval off, until the next poll (rounded up, never more than the maximum interval); otherwise 0, so a busy
+     * worker keeps the tick's own schedule.
+     */
+    public synchronized long idleWaitMillis() {
+        long wait = nextPollAt - clock.getAsLong();
+        if (intervalNanos <= minNanos || wait <= 0) {
+            return 0;
+        }
+        return (Math.min(maxNanos, wait) + 999_999) / 1_000_000;
+    }
+
     /** Whether a claim that returned {@code claimed} rows should be followed by another at once. */
     public boolean full(int claimed) {
         return claimed >= batchSize;

@@ -404,8 +404,10 @@ public class TargetWriter {
                 }
             }
         }
+        // One statement, so one round trip: in autocommit it is its own transaction, and with synchronous_commit
+        // on the server answers only once the commit is durable. The count of records not applied only reads.
         try (Connection c = ds.getConnection()) {
-            c.setAutoCommit(false);
+            int changed;
             try (PreparedStatement ps = c.prepareStatement(current.upsert())) {
                 ps.setArray(1, c.createArrayOf("text", keys));
                 ps.setArray(2, c.createArrayOf("bigint", versions));
@@ -418,18 +420,12 @@ public class TargetWriter {
                 for (int col = 0; col < columns; col++) {
                     ps.setArray(at++, c.createArrayOf("text", typed[col]));
                 }
-                int changed = ps.executeUpdate();
-                if (changed < n) {
-                    notApplied(c, current, n - changed, keys, versions, payloads, typed);
-                }
-                c.commit();
-                return changed;
-            } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(c, e);
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
+                changed = ps.executeUpdate();
             }
+            if (changed < n) {
+                notApplied(c, current, n - changed, keys, versions, payloads, typed);
+            }
+            return changed;
         }
     }
 

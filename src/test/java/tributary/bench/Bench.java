@@ -2,6 +2,7 @@ package tributary.bench;
 
 import java.io.IOException;
 import java.io.StringReader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -10,8 +11,13 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.postgresql.PGConnection;
 
@@ -105,8 +111,14 @@ public final class Bench {
                 // A CPU profile of Tributary for the whole run: jfr print --events jdk.ExecutionSample <file>
                 tributary.jvm("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
             }
+            tributary.jvm("-Xlog:gc:file=" + log.resolveSibling("gc.log"));
             tributary.start();
-            Thread.sleep(3_000); // consumers join their groups
+            Thread.sleep(10_000); // consumers join their groups, idle collect workers back off
+            double idleCpu = tributary.cpuSeconds();
+            long[] idleMachine = machineTicks();
+            Thread.sleep(20_000);
+            System.out.printf("idle      Tributary CPU %.1f %% of a core over 20 s with its %d pipelines idle; the machine: %s%n",
+                    (tributary.cpuSeconds() - idleCpu) * 100 / 20, 4 + rates.size(), machineSince(idleMachine));
             // As the anchor's harness does: rows through the pipeline before measuring, so no figure pays the JIT.
             // The JIT compiles for minutes on two cores (measured: 1,000 methods in 15 s, half of Tributary's CPU,
             // after 100,000 rows), so the warm-up runs until compilation has mostly settled.
@@ -123,11 +135,23 @@ public final class Bench {
                 backlog(s, tributary, "purge_outbox", "purge_sync", rows, baseline, "DONE deleted at ack");
             }
             for (int rate : all || pacedOnly ? rates : List.<Integer>of()) {
+                double cpu = tributary.cpuSeconds();
+                long[] machine = machineTicks();
+                long started = System.nanoTime();
+                String collect = "collect-outbox-paced" + rate;
+                String sync = "sync-jdbc-primary-paced" + rate;
+                double[] before = {routeSum(tributary, collect, "count"), routeSum(tributary, sync, "count"),
+                        routeSum(tributary, sync, "sum")};
                 long lag = paced(s, "paced" + rate + "_outbox", "paced" + rate + "_sync", rate, seconds);
                 System.out.printf("paced     %,d rows/s for %d s, source commit → primary commit: %s; last row %d ms behind%n",
                         rate, seconds, latency(s, "paced" + rate + "_sync"), lag);
-                System.out.printf("          time in the routes: collect %s, sync %s%n",
-                        routeTime(tributary, "collect-outbox-paced" + rate), routeTime(tributary, "sync-jdbc-primary-paced" + rate));
+                System.out.printf("          %s%n", stages(s, "paced" + rate + "_outbox", "paced" + rate + "_sync"));
+                double batches = routeSum(tributary, sync, "count") - before[1];
+                System.out.printf("          during it: Tributary CPU %.0f %% of a core; %,.0f sync batches of %.1f ms; "
+                        + "%,.0f collect ticks%n", (tributary.cpuSeconds() - cpu) * 100 / ((System.nanoTime() - started) / 1e9),
+                        batches, (routeSum(tributary, sync, "sum") - before[2]) * 1000 / Math.max(1, batches),
+                        routeSum(tributary, collect, "count") - before[0]);
+                System.out.printf("          the machine: %s%n", machineSince(machine));
             }
             System.out.printf("memory    Tributary RSS %d MiB after the run (-Xmx%s)%n", tributary.rssBytes() >> 20, heap);
             if (all) {
@@ -166,7 +190,7 @@ public final class Bench {
      */
     private static void replicas(Servers s, TributaryProcess first, Map<String, String> config, String heap, int rows,
             double baseline) throws Exception {
-        Map<String, String> c = new java.util.TreeMap<>(config);
+        Map<String, String> c = new TreeMap<>(config);
         c.put("tributary.spool.dir", s.dir.resolve("spool-second-" + System.nanoTime()).toString());
         c.put("tributary.node-id", "bench-2");
         Path log = Path.of("target", "bench", "tributary-2.log").toAbsolutePath();
@@ -405,26 +429,44 @@ public final class Bench {
     }
 
     /**
-     * One row per transaction at a fixed rate, as a business system writes; waits until all arrived and returns how
-     * far the last row's commit in the primary trailed its source commit (growing lag shows here).
+     * One row per transaction at a fixed rate, as a business system writes: from several sessions at once (one per
+     * 250 rows/s), as a business system's connection pool does, since one session waits for each commit's flush
+     * and could not reach the rate on a slow machine (measured: one session managed 520-590 rows/s). Row i is due
+     * at i / rate seconds whichever session writes it. Waits until all arrived and returns how far the last row's
+     * commit in the primary trailed its source commit (growing lag shows here).
      */
     private static long paced(Servers s, String outbox, String target, int rate, int seconds) throws Exception {
         int total = rate * seconds;
         long intervalNanos = 1_000_000_000L / rate;
-        try (Connection c = Servers.connect(s.source); PreparedStatement ps = c.prepareStatement("INSERT INTO " + outbox
-                + " (aggregate, business_key, version, payload) VALUES ('bench', ?, 1, CAST(? AS jsonb))")) {
-            long start = System.nanoTime();
-            for (int i = 0; i < total; i++) {
-                long due = start + i * intervalNanos;
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                }
-                ps.setString(1, "paced-" + i);
-                ps.setString(2, "{\"id\": " + i + ", \"customer\": \"customer-" + (i % 1000) + "\", \"state\": \"PAID\", "
-                        + "\"amount\": " + (i % 1000) + ".5, \"note\": \"paced\"}");
-                ps.executeUpdate();
+        int sessions = Math.max(1, rate / 250);
+        long start = System.nanoTime();
+        List<Future<?>> writers = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(sessions);
+        try {
+            for (int w = 0; w < sessions; w++) {
+                int first = w;
+                writers.add(pool.submit(() -> {
+                    try (Connection c = Servers.connect(s.source); PreparedStatement ps = c.prepareStatement("INSERT INTO "
+                            + outbox + " (aggregate, business_key, version, payload) VALUES ('bench', ?, 1, CAST(? AS jsonb))")) {
+                        for (int i = first; i < total; i += sessions) {
+                            long wait = start + i * intervalNanos - System.nanoTime();
+                            if (wait > 0) {
+                                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                            }
+                            ps.setString(1, "paced-" + i);
+                            ps.setString(2, "{\"id\": " + i + ", \"customer\": \"customer-" + (i % 1000)
+                                    + "\", \"state\": \"PAID\", \"amount\": " + (i % 1000) + ".5, \"note\": \"paced\"}");
+                            ps.executeUpdate();
+                        }
+                    }
+                    return null;
+                }));
             }
+            for (Future<?> f : writers) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
         }
         Instant deadline = Instant.now().plusSeconds(300);
         while (Long.parseLong(OutboxWriter.query(s.primary, "SELECT count(*) FROM " + target)) < total) {
@@ -438,24 +480,96 @@ public final class Bench {
     }
 
     /**
-     * The mean time one exchange of a route took (Camel's route policy timer): a collect tick (claim, seal, send and
-     * wait for Kafka) or a sync batch (upsert, acks, offset commit). The rest of a row's latency is waiting.
+     * A route's exchanges so far ({@code count}) or their total seconds ({@code sum}), from Camel's route policy
+     * timer; a pipeline's collect workers after the first are routes of their own (id.1, id.2, …) and count too.
      */
-    private static String routeTime(TributaryProcess tributary, String routeId) throws Exception {
-        double sum = 0;
-        double count = 0;
-        String metrics = tributary.http("/q/metrics").body();
-        for (String line : metrics.split("\n")) {
-            if (line.startsWith("camel_route_policy_seconds_") && line.contains("routeId=\"" + routeId + "\"")) {
-                double v = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-                if (line.startsWith("camel_route_policy_seconds_sum")) {
-                    sum += v;
-                } else if (line.startsWith("camel_route_policy_seconds_count")) {
-                    count += v;
-                }
+    private static double routeSum(TributaryProcess tributary, String routeId, String what) throws Exception {
+        double total = 0;
+        for (String line : tributary.http("/q/metrics").body().split("\n")) {
+            if (line.startsWith("camel_route_policy_seconds_" + what) && (line.contains("routeId=\"" + routeId + "\"")
+                    || line.contains("routeId=\"" + routeId + "."))) {
+                total += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
-        return count == 0 ? "n/a" : String.format("%.1f ms per exchange over %,.0f", sum * 1000 / count, count);
+        return total;
+    }
+
+    /** The machine's CPU ticks from /proc/stat: busy, idle, stolen by the hypervisor, total (zeros elsewhere). */
+    private static long[] machineTicks() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long total = 0;
+            for (int i = 1; i < f.length && i <= 8; i++) {
+                total += Long.parseLong(f[i]);
+            }
+            long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+            long steal = f.length > 8 ? Long.parseLong(f[8]) : 0;
+            return new long[] {total - idle - steal, idle, steal, total};
+        } catch (IOException | RuntimeException e) {
+            return new long[4];
+        }
+    }
+
+    /**
+     * How the machine's CPU time went since {@code before}: busy, idle, and stolen by the hypervisor (time the two
+     * cores were not ours; a run with much of it is not comparable with one without).
+     */
+    private static String machineSince(long[] before) {
+        long[] now = machineTicks();
+        double total = Math.max(1, now[3] - before[3]);
+        return String.format("busy %.0f %%, idle %.0f %%, stolen by the hypervisor %.0f %%", (now[0] - before[0]) * 100
+                / total, (now[1] - before[1]) * 100 / total, (now[2] - before[2]) * 100 / total);
+    }
+
+    /**
+     * Where a paced row's latency went: source commit → claim (the outbox's claimed_at, collect's polling) and claim
+     * → primary commit (seal, Kafka both ways, the sink), as p50 / p99 of each, and the mean split of the slowest 1 %.
+     */
+    private static String stages(Servers s, String outbox, String target) throws SQLException {
+        Map<String, double[]> rows = new HashMap<>();
+        for (String r : OutboxWriter.rows(s.source, "SELECT business_key || ' ' || extract(epoch FROM created_at) * 1000 "
+                + "|| ' ' || extract(epoch FROM claimed_at) * 1000 FROM " + outbox + " WHERE claimed_at IS NOT NULL")) {
+            String[] f = r.split(" ");
+            rows.put(f[0], new double[] {Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.NaN});
+        }
+        for (String r : OutboxWriter.rows(s.primary, "SELECT business_key || ' ' || extract(epoch FROM synced_at) * 1000 "
+                + "FROM " + target)) {
+            double[] t = rows.get(r.substring(0, r.indexOf(' ')));
+            if (t != null) {
+                t[2] = Double.parseDouble(r.substring(r.indexOf(' ') + 1));
+            }
+        }
+        List<double[]> split = new ArrayList<>();
+        double first = rows.values().stream().mapToDouble(t -> t[0]).min().orElse(0);
+        double last = rows.values().stream().mapToDouble(t -> t[0]).max().orElse(0);
+        TreeMap<Long, double[]> seconds = new TreeMap<>();
+        for (double[] t : rows.values()) {
+            if (!Double.isNaN(t[2])) {
+                split.add(new double[] {t[1] - t[0], t[2] - t[1]});
+                double[] w = seconds.computeIfAbsent((long) ((t[0] - first) / 1000), k -> new double[2]);
+                w[0] = Math.max(w[0], t[1] - t[0]);
+                w[1] = Math.max(w[1], t[2] - t[1]);
+            }
+        }
+        StringBuilder worst = new StringBuilder();
+        seconds.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue()[0] + b.getValue()[1],
+                a.getValue()[0] + a.getValue()[1])).limit(4).forEach(e -> worst.append(String.format(" s%d %.0f+%.0f",
+                e.getKey(), e.getValue()[0], e.getValue()[1])));
+        if (split.isEmpty()) {
+            return "stages    n/a";
+        }
+        double[] claim = split.stream().mapToDouble(t -> t[0]).sorted().toArray();
+        double[] rest = split.stream().mapToDouble(t -> t[1]).sorted().toArray();
+        split.sort((a, b) -> Double.compare(b[0] + b[1], a[0] + a[1]));
+        List<double[]> slowest = split.subList(0, Math.max(1, split.size() / 100));
+        return String.format("generated at %,.0f rows/s; stages: commit → claim p50 %.0f, p99 %.0f ms; claim → primary p50 %.0f, p99 %.0f ms; "
+                + "slowest 1 %%: %.0f ms waiting for the claim, %.0f ms after it; worst seconds (claim+rest max):%s", rows.size() * 1000 / Math.max(1, last - first), pct(claim, 0.5), pct(claim, 0.99),
+                pct(rest, 0.5), pct(rest, 0.99), slowest.stream().mapToDouble(t -> t[0]).average().orElse(0),
+                slowest.stream().mapToDouble(t -> t[1]).average().orElse(0), worst);
+    }
+
+    private static double pct(double[] sorted, double p) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.floor(p * sorted.length))];
     }
 
     private static String latency(Servers s, String table) throws SQLException {

@@ -13,6 +13,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import javax.sql.DataSource;
@@ -133,6 +137,50 @@ class KeySlicesTest {
             claim.commit();
             sb.tick(LEASE);
             assertEquals(List.of(0, 1, 2, 3), ints(sb.view().ready()));
+        }
+    }
+
+    @Test
+    void aClaimHoldsItsGateUntilItCommits() throws Exception {
+        String table = "slices_test_e";
+        OutboxStore b = store(table, "node-b");
+        b.createTable();
+        insert(table, "z", 1);
+        // Only a claim turns PENDING into PROCESSING; this trigger makes that update wait for the test's lock.
+        OutboxWriter.update(pg, "CREATE FUNCTION slices_test_e_wait() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                + "IF OLD.status = 'PENDING' AND NEW.status = 'PROCESSING' THEN PERFORM pg_advisory_xact_lock(4242); "
+                + "END IF; RETURN NEW; END $$");
+        OutboxWriter.update(pg, "CREATE TRIGGER slices_test_e_wait BEFORE UPDATE ON " + table
+                + " FOR EACH ROW EXECUTE FUNCTION slices_test_e_wait()");
+        String gate = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock' AND granted "
+                + "AND CAST(classid AS bigint) = ? AND objsubid = 2";
+        ExecutorService claimer = Executors.newSingleThreadExecutor();
+        try (KeySlices sb = slices(table, b, 4); Connection hold = ds.getConnection()) {
+            sb.tick(LEASE);
+            assertEquals(4, sb.view().ready().length);
+            long gateKey = sb.view().gateKey();
+            try (PreparedStatement ps = hold.prepareStatement("SELECT pg_advisory_lock(4242)")) {
+                ps.executeQuery().close();
+            }
+            Future<List<OutboxRecord>> claimed = claimer.submit(() -> claim(b, sb));
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!"4".equals(OutboxWriter.query(pg, gate, gateKey))) {
+                assertTrue(System.nanoTime() < deadline, "the claim's update never ran under its gate");
+                Thread.sleep(20);
+            }
+            assertEquals("1", OutboxWriter.query(pg, "SELECT count(DISTINCT g.pid) FROM pg_locks g JOIN pg_locks w "
+                    + "ON w.pid = g.pid AND w.locktype = 'advisory' AND NOT w.granted AND w.objid = 4242 WHERE "
+                    + "g.locktype = 'advisory' AND g.granted AND CAST(g.classid AS bigint) = ? AND g.objsubid = 2",
+                    gateKey), "the backend waiting in the claim's update is the one holding the gate");
+            try (PreparedStatement ps = hold.prepareStatement("SELECT pg_advisory_unlock(4242)")) {
+                ps.executeQuery().close();
+            }
+            assertEquals(List.of(1L), claimed.get(30, TimeUnit.SECONDS).stream()
+                    .map(OutboxRecord::version).toList());
+            assertEquals("0", OutboxWriter.query(pg, gate, gateKey), "the claim's commit released its gate");
+            assertEquals("PROCESSING", OutboxWriter.query(pg, "SELECT status FROM " + table));
+        } finally {
+            claimer.shutdownNow();
         }
     }
 

@@ -53,6 +53,25 @@ class PollPacerTest {
     }
 
     @Test
+    void aTickWaitsOnlyWhileBackedOffUntilTheNextPollRoundedUpAndNeverLongerThanTheIdleInterval() {
+        assertEquals(0, pacer.idleWaitMillis(), "due at once");
+        pacer.record(5);
+        assertEquals(0, pacer.idleWaitMillis(), "busy: the tick keeps its own schedule");
+        pacer.record(0);
+        assertEquals(20, pacer.idleWaitMillis(), "one empty poll: wait the doubled interval");
+        now.addAndGet(Duration.ofMillis(16).toNanos() + 1);
+        assertEquals(4, pacer.idleWaitMillis(), "3.999 ms rounds up, so the waited tick finds the poll due");
+        advance(4);
+        assertEquals(0, pacer.idleWaitMillis());
+        for (int i = 0; i < 10; i++) {
+            pacer.record(0);
+        }
+        assertEquals(200, pacer.idleWaitMillis(), "idle: the tick waits the maximum interval, not more");
+        pacer.record(100);
+        assertEquals(0, pacer.idleWaitMillis(), "a full batch polls again at once");
+    }
+
+    @Test
     void rejectsInvertedIntervals() {
         assertThrows(IllegalArgumentException.class, () -> new PollPacer(Duration.ofSeconds(2), Duration.ofSeconds(1), 10));
     }
