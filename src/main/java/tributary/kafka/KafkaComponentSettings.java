@@ -8,9 +8,9 @@ import jakarta.enterprise.event.Observes;
 
 /**
  * Sets up Camel's Kafka component before its first endpoint exists: the pass-through client settings, so every
- * producer and consumer gets them, and producers that know the pipeline topics before their first send. Settings stay
- * out of endpoint URIs, which Camel shows in logs and JMX; endpoint options ({@code additionalProperties.*} included)
- * are applied on top.
+ * producer and consumer gets them; producers that know the pipeline topics before their first send; consumers that
+ * wait long while their topics are quiet. Settings stay out of endpoint URIs, which Camel shows in logs and JMX;
+ * endpoint options ({@code additionalProperties.*} included) are applied on top.
  */
 @ApplicationScoped
 public class KafkaComponentSettings {
@@ -18,7 +18,7 @@ public class KafkaComponentSettings {
     public void onComponentAdd(@Observes ComponentAddEvent event, KafkaClients clients, Topics topics) {
         if (event.getComponent() instanceof KafkaComponent kafka) {
             kafka.getConfiguration().getAdditionalProperties().putAll(clients.producersAndConsumers());
-            kafka.setKafkaClientFactory(new MetadataWarmingClientFactory(topics.names(), topics::ready));
+            kafka.setKafkaClientFactory(new PipelineClientFactory(topics.names(), topics::ready));
         }
     }
 }
