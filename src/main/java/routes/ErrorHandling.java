@@ -4,6 +4,7 @@ import org.apache.camel.LoggingLevel;
 import org.apache.camel.builder.RouteConfigurationBuilder;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import tributary.kafka.Offsets;
 import tributary.pipeline.CollectStage;
 import tributary.pipeline.Exchanges;
 
@@ -19,6 +20,7 @@ public class ErrorHandling extends RouteConfigurationBuilder {
 
     static final String BATCH = "batch-retry";
     static final String COLLECT = "collect-fallback";
+    static final String ACKS = "acks-retry";
 
     @Override
     public void configuration() {
@@ -29,6 +31,15 @@ public class ErrorHandling extends RouteConfigurationBuilder {
                 .errorHandler(defaultErrorHandler().maximumRedeliveries(8).redeliveryDelay(200).useExponentialBackOff()
                         .backOffMultiplier(2).maximumRedeliveryDelay(10_000).retryAttemptedLogLevel(LoggingLevel.WARN)
                         .logRetryAttempted(true).logExhausted(true));
+
+        // An ack Kafka did not take is retried as a batch is; if that runs out, its batch is delivered again (the
+        // consumer seeks back, see QuietPollConsumer), as a failed batch route's is.
+        routeConfiguration(ACKS)
+                .onException(Exception.class).handled(true)
+                    .maximumRedeliveries(8).redeliveryDelay(200).useExponentialBackOff().backOffMultiplier(2)
+                    .maximumRedeliveryDelay(10_000).retryAttemptedLogLevel(LoggingLevel.WARN).logRetryAttempted(true)
+                    .bean(Offsets.NAME, "notSent")
+                .end();
 
         routeConfiguration(COLLECT)
                 .onException(Exception.class).handled(true)

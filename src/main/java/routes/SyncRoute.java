@@ -1,5 +1,7 @@
 package routes;
 
+import org.apache.camel.ExchangePattern;
+import org.apache.camel.ShutdownRoute;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.kafka.KafkaConstants;
 
@@ -14,12 +16,14 @@ import tributary.pipeline.SyncStage;
 
 /**
  * sync → ack: consumes a pipeline's topic in batches, decrypts, upserts into the primary in one transaction,
- * then publishes dead letters and acks, and only then commits the consumer offsets.
+ * publishes dead letters, hands the acks to the acks publisher, and commits the consumer offsets once Kafka has the
+ * dead letters and the acks.
  */
 @ApplicationScoped
 public class SyncRoute extends RouteBuilder {
 
     static final String TEMPLATE = "sync-jdbc-primary";
+    static final String ACKS = "publish-acks";
 
     private final Pipelines pipelines;
     private final Preparation preparation;
@@ -56,11 +60,26 @@ public class SyncRoute extends RouteBuilder {
                 .setBody(method(SyncStage.NAME, "acks"))
                 .filter(body().isNotNull())
                     .setHeader(KafkaConstants.KEY, constant("{{pipeline}}"))
-                    .to("kafka:{{topic}}.acks" + KafkaUris.PRODUCER)
+                    .setProperty(Exchanges.ACK_SENT, method(Offsets.NAME, "sending"))
+                    // Waits while one ack is on its way to Kafka and the next already waits.
+                    .to(ExchangePattern.InOnly, "seda:acks-{{pipeline}}?size=1&blockWhenFull=true")
                 .end()
                 .bean(Offsets.NAME, "commit");
 
+        // Publishes the acks one after the other; the sync consumer commits a batch's offsets once Kafka acknowledged
+        // its ack. Stops after the sync route, so the acks it handed over are sent first.
+        routeTemplate(ACKS)
+                .templateParameter("pipeline").templateParameter("topic")
+                .from("seda:acks-{{pipeline}}?size=1&concurrentConsumers=1")
+                .routeConfigurationId(ErrorHandling.ACKS)
+                .shutdownRoute(ShutdownRoute.Defer)
+                .to("kafka:{{topic}}.acks" + KafkaUris.PRODUCER)
+                .bean(Offsets.NAME, "sent");
+
         for (Pipeline p : pipelines.all()) {
+            templatedRoute(ACKS).routeId(ACKS + "-" + p.name())
+                    .parameter("pipeline", p.name())
+                    .parameter("topic", p.topic());
             templatedRoute(TEMPLATE).routeId(TEMPLATE + "-" + p.name())
                     .parameter("pipeline", p.name())
                     .parameter("topic", p.topic())

@@ -3,6 +3,7 @@ package tributary.kafka;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -13,7 +14,6 @@ import org.apache.camel.component.kafka.consumer.KafkaManualCommit;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.jboss.logging.Logger;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Named;
@@ -28,15 +28,43 @@ import tributary.pipeline.Exchanges;
  * Nothing is lost by not waiting: the commit is sent only after the batch is durable downstream, commits of one
  * consumer reach the broker in order, closing the consumer waits for those still in flight, and a commit lost in a
  * crash only means the batch is delivered again, which the version guard and idempotent acks make harmless.
+ * <p>
+ * A batch whose ack is still on its way to Kafka ({@link #sending()}) is committed by its consumer once Kafka
+ * acknowledged the ack ({@link QuietPollConsumer}), so the sync route writes the next batch meanwhile.
  */
 @ApplicationScoped
 @Named(Offsets.NAME)
 public class Offsets {
 
     public static final String NAME = "offsets";
-    private static final Logger LOG = Logger.getLogger(Offsets.class);
 
-    public void commit(@ExchangeProperty(Exchanges.BATCH) List<Exchange> batch) {
+    /**
+     * An ack on its way to Kafka; its batch's offsets wait for it. It is not a future itself: Camel waits for a
+     * future a bean returns, and the sync route must not.
+     */
+    public static final class Ack {
+        final CompletableFuture<Void> sent = new CompletableFuture<>();
+    }
+
+    /** A new ack on its way. */
+    public Ack sending() {
+        return new Ack();
+    }
+
+    /** Kafka acknowledged the ack. */
+    public void sent(@ExchangeProperty(Exchanges.ACK_SENT) Ack ack) {
+        ack.sent.complete(null);
+    }
+
+    /** Kafka did not take the ack, retries included: its batch is delivered again. */
+    public void notSent(@ExchangeProperty(Exchanges.ACK_SENT) Ack ack,
+            @ExchangeProperty(Exchange.EXCEPTION_CAUGHT) Exception failure) {
+        ack.sent.completeExceptionally(failure == null ? new IllegalStateException("ack not sent") : failure);
+    }
+
+    public void commit(@ExchangeProperty(Exchanges.BATCH) List<Exchange> batch,
+            @ExchangeProperty(Exchanges.ACK_SENT) Ack ack) throws Exception {
+        Map<TopicPartition, Long> first = new LinkedHashMap<>();
         Map<TopicPartition, OffsetAndMetadata> next = new LinkedHashMap<>();
         Map<TopicPartition, KafkaManualCommit> lastPerPartition = new LinkedHashMap<>();
         Consumer<?, ?> consumer = null;
@@ -51,20 +79,21 @@ public class Offsets {
             lastPerPartition.put(partition, commit);
             if (commit instanceof DefaultKafkaManualCommit known) {
                 consumer = known.getConsumer();
+                first.putIfAbsent(partition, known.getRecordOffset());
                 next.put(partition, new OffsetAndMetadata(known.getRecordOffset() + 1));
             }
         }
-        if (consumer == null || next.size() != lastPerPartition.size()) {
-            // Not the commit this consumer is configured with: commit the way it offers, synchronously.
-            lastPerPartition.values().forEach(KafkaManualCommit::commit);
+        CompletableFuture<Void> sent = ack == null ? CompletableFuture.completedFuture(null) : ack.sent;
+        if (consumer instanceof QuietPollConsumer own && next.size() == lastPerPartition.size()) {
+            own.commitWhenSent(sent, first, next);
             return;
         }
-        consumer.commitAsync(next, (offsets, failure) -> {
-            if (failure != null) {
-                // The batch stays uncommitted until a later commit covers it, or is delivered again.
-                LOG.warnf("offset commit of %s not taken (%s); a later commit covers it, or the records are delivered "
-                        + "again and written idempotently", offsets.keySet(), failure.getClass().getSimpleName());
-            }
-        });
+        // Not the consumer or the commit this application configures: wait for the ack, commit the way it offers.
+        sent.get();
+        if (consumer == null || next.size() != lastPerPartition.size()) {
+            lastPerPartition.values().forEach(KafkaManualCommit::commit);
+        } else {
+            consumer.commitAsync(next, QuietPollConsumer.LOG_REFUSED);
+        }
     }
 }

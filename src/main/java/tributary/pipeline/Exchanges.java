@@ -24,6 +24,8 @@ public final class Exchanges {
     public static final String REFUSED = "TributaryRefused";
     /** Exchange property: what the acks of a written batch say (done in the primary, or parked in its spool). */
     public static final String ACK_KIND = "TributaryAckKind";
+    /** Exchange property: completes when Kafka acknowledged a written batch's ack (its offsets wait for it). */
+    public static final String ACK_SENT = "TributaryAckSent";
 
     /** Kafka header: the outbox id, in clear so a record that cannot be opened can still be marked DEAD. */
     public static final String ID_HEADER = "tributary-id";

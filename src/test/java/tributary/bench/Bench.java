@@ -114,11 +114,7 @@ public final class Bench {
             tributary.jvm("-Xlog:gc:file=" + log.resolveSibling("gc.log"));
             tributary.start();
             Thread.sleep(10_000); // consumers join their groups, idle collect workers back off
-            double idleCpu = tributary.cpuSeconds();
-            long[] idleMachine = machineTicks();
-            Thread.sleep(20_000);
-            System.out.printf("idle      Tributary CPU %.1f %% of a core over 20 s with its %d pipelines idle; the machine: %s%n",
-                    (tributary.cpuSeconds() - idleCpu) * 100 / 20, 4 + rates.size(), machineSince(idleMachine));
+            idle(tributary, "after start-up", 4 + rates.size());
             // As the anchor's harness does: rows through the pipeline before measuring, so no figure pays the JIT.
             // The JIT compiles for minutes on two cores (measured: 1,000 methods in 15 s, half of Tributary's CPU,
             // after 100,000 rows), so the warm-up runs until compilation has mostly settled.
@@ -152,6 +148,10 @@ public final class Bench {
                         batches, (after[2] - before[2]) * 1000 / Math.max(1, batches), after[0] - before[0]);
                 System.out.printf("          the machine: %s%n", machineSince(machine));
             }
+            if (all || pacedOnly) {
+                Thread.sleep(5_000); // the paced pipeline's collect workers back off
+                idle(tributary, "after the load", 4 + rates.size());
+            }
             System.out.printf("memory    Tributary RSS %d MiB after the run (-Xmx%s)%n", tributary.rssBytes() >> 20, heap);
             if (all) {
                 replicas(s, tributary, config, heap, rows, baseline);
@@ -163,6 +163,18 @@ public final class Bench {
         }
         tableMode(s, rows, baseline);
         System.exit(0);
+    }
+
+    /**
+     * Tributary's CPU over 20 s with every pipeline idle. After start-up it includes the JIT compiling start-up
+     * code; after the load, it is what idle pipelines cost.
+     */
+    private static void idle(TributaryProcess tributary, String when, int pipelines) throws Exception {
+        double cpu = tributary.cpuSeconds();
+        long[] machine = machineTicks();
+        Thread.sleep(20_000);
+        System.out.printf("idle      %s: Tributary CPU %.1f %% of a core over 20 s with its %d pipelines idle; the "
+                + "machine: %s%n", when, (tributary.cpuSeconds() - cpu) * 100 / 20, pipelines, machineSince(machine));
     }
 
     /**
