@@ -76,10 +76,13 @@ public class SyncRoute extends RouteBuilder {
                 .to("kafka:{{topic}}.acks" + KafkaUris.PRODUCER)
                 .bean(Offsets.NAME, "sent");
 
-        for (Pipeline p : pipelines.all()) {
+        for (Pipeline p : pipelines.outboxes()) {
+            // A captured table's batches have no outbox rows to ack.
             templatedRoute(ACKS).routeId(ACKS + "-" + p.name())
                     .parameter("pipeline", p.name())
                     .parameter("topic", p.topic());
+        }
+        for (Pipeline p : pipelines.all()) {
             templatedRoute(TEMPLATE).routeId(TEMPLATE + "-" + p.name())
                     .parameter("pipeline", p.name())
                     .parameter("topic", p.topic())

@@ -107,6 +107,10 @@ public class Sinks {
                             "rejected by the target: " + Failures.describe(one)));
                 }
             }
+            if (!rejected.isEmpty()) {
+                LOG.warnf("%d record(s) of a batch of %d rejected by the target for their data, e.g. outbox id %s: %s",
+                        rejected.size(), batch.records().size(), rejected.get(0).outboxId(), rejected.get(0).reason());
+            }
             batch.records().retainAll(written);
             batch.poison().addAll(rejected);
         }

@@ -12,9 +12,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.WithTestResource;
@@ -26,6 +31,7 @@ import tributary.testing.Load;
 import tributary.testing.OutboxWriter;
 import tributary.testing.OutboxWriter.Change;
 import tributary.testing.Servers;
+import tributary.testing.TopicReader;
 import tributary.testing.TributaryResource;
 
 /**
@@ -99,6 +105,44 @@ class FaultToleranceTest {
         }
         load.await();
         assertConverged("f-kafka-", 0);
+    }
+
+    /**
+     * Kafka refuses every ack (the acks topic takes no record that large) while rows stream. A batch does not wait
+     * for its ack, but its offsets do: the batches written meanwhile stay uncommitted, and each comes again after
+     * its ack's retries. Once Kafka takes acks again, everything heals.
+     */
+    @Test
+    void acksRefusedKeepTheirBatchesUncommitted() throws Exception {
+        String bootstrap = s.kafka.bootstrap();
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals(
+                TopicReader.endOffsets(bootstrap, "tributary.orders"),
+                TopicReader.committedOffsets(bootstrap, "tributary-orders", "tributary.orders")));
+        long committedBefore = TopicReader.committedOffsets(bootstrap, "tributary-orders", "tributary.orders");
+        ConfigResource acks = new ConfigResource(ConfigResource.Type.TOPIC, "tributary.orders.acks");
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.incrementalAlterConfigs(Map.of(acks, List.of(new AlterConfigOp(
+                    new ConfigEntry("max.message.bytes", "16"), AlterConfigOp.OpType.SET)))).all().get();
+            try {
+                Load load = Load.start(writer, "orders", changes("f-acks-"), 100, 40);
+                await().atMost(Duration.ofSeconds(60)).until(() -> Long.parseLong(OutboxWriter.query(s.primary,
+                        "SELECT count(*) FROM orders WHERE business_key LIKE 'f-acks-%'")) > 0);
+                Thread.sleep(5_000);
+                assertTrue(TopicReader.endOffsets(bootstrap, "tributary.orders") > committedBefore, "batches came");
+                assertEquals(committedBefore, TopicReader.committedOffsets(bootstrap, "tributary-orders",
+                        "tributary.orders"), "no batch committed while its ack is refused");
+                assertTrue(count("SELECT count(*) FROM tributary_outbox WHERE business_key LIKE 'f-acks-%'") > 0,
+                        "rows wait for their acks");
+                load.await();
+            } finally {
+                admin.incrementalAlterConfigs(Map.of(acks, List.of(new AlterConfigOp(
+                        new ConfigEntry("max.message.bytes", ""), AlterConfigOp.OpType.DELETE)))).all().get();
+            }
+        }
+        assertConverged("f-acks-", 0);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals(
+                TopicReader.endOffsets(bootstrap, "tributary.orders"),
+                TopicReader.committedOffsets(bootstrap, "tributary-orders", "tributary.orders")));
     }
 
     @Test
