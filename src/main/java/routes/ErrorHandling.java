@@ -11,9 +11,10 @@ import tributary.pipeline.Exchanges;
 /**
  * Error handling, declared once. Consumer batches (sync, acks, dead letters) retry with bounded exponential backoff
  * while Kafka holds the batch; if that runs out, the batch fails, the consumer seeks back and it is delivered again
- * (effectively a paused consumer that resumes by itself). Permanent record faults never reach here: they are
- * sorted out record by record into the dead-letter path. Collect hands a batch Kafka did not take to the enqueue
- * spool, or leaves its rows FAILED in the source.
+ * (effectively a paused consumer that resumes by itself). An ack is retried the same way by the route that publishes
+ * it; if that runs out, its batch is delivered again too. Permanent record faults never reach here: they are sorted
+ * out record by record into the dead-letter path. Collect hands a batch Kafka did not take to the enqueue spool, or
+ * leaves its rows FAILED in the source.
  */
 @ApplicationScoped
 public class ErrorHandling extends RouteConfigurationBuilder {
