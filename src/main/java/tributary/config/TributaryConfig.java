@@ -464,6 +464,15 @@ public interface TributaryConfig {
         /** Interval the poller backs off to when the outbox is idle. */
         @WithDefault("250ms")
         Duration maxInterval();
+
+        /**
+         * How long after its last rows a worker keeps polling at the min-interval before backing off: rows of a
+         * business system that writes a transaction every few hundred milliseconds then wait at most min-interval.
+         * While rows trickle in, an outbox sees up to 1 / min-interval cheap claims a second per worker.
+         */
+        @WithDefault("1s")
+        @DurationMin(millis = 0)
+        Duration hold();
     }
 
     interface Retention {

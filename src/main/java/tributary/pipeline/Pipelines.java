@@ -133,7 +133,7 @@ public class Pipelines {
                 .map(ds -> writer(datasources, ds, targetSql, create, settings));
         List<PollPacer> pacers = new ArrayList<>();
         for (int w = 0; w < p.collectWorkers(); w++) {
-            pacers.add(new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.batchSize()));
+            pacers.add(new PollPacer(p.poll().minInterval(), p.poll().maxInterval(), p.poll().hold(), p.batchSize()));
         }
         KeySlices slices = outbox == null ? null : new KeySlices(name, () -> datasources.session(p.source().datasource()),
                 outbox, p.source().table() + "|" + p.source().aggregate().orElse(""), p.keySlices(), key + "key-slices");

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 class PollPacerTest {
 
     private final AtomicLong now = new AtomicLong();
-    private final PollPacer pacer = new PollPacer(Duration.ofMillis(10), Duration.ofMillis(200), 100, now::get);
+    private final PollPacer pacer = new PollPacer(Duration.ofMillis(10), Duration.ofMillis(200), Duration.ZERO, 100,
+            now::get);
 
     private void advance(long ms) {
         now.addAndGet(Duration.ofMillis(ms).toNanos());
@@ -72,7 +73,34 @@ class PollPacerTest {
     }
 
     @Test
+    void emptyPollsWithinTheHoldAfterRowsKeepTheShortIntervalThenBackOff() {
+        PollPacer held = new PollPacer(Duration.ofMillis(10), Duration.ofMillis(200), Duration.ofMillis(100), 100,
+                now::get);
+        held.record(0);
+        assertEquals(Duration.ofMillis(20), held.interval(), "no rows yet: an idle outbox backs off from the start");
+        held.record(3);
+        for (int i = 0; i < 9; i++) {
+            advance(10);
+            held.record(0);
+            assertEquals(Duration.ofMillis(10), held.interval(), "within the hold after rows: " + (i + 1) * 10 + " ms");
+            assertEquals(0, held.idleWaitMillis());
+        }
+        advance(10);
+        held.record(0);
+        assertEquals(Duration.ofMillis(20), held.interval(), "the hold is over: empty polls back off again");
+        advance(20);
+        held.record(1);
+        assertEquals(Duration.ofMillis(10), held.interval());
+        advance(99);
+        held.record(0);
+        assertEquals(Duration.ofMillis(10), held.interval(), "new rows start the hold again");
+    }
+
+    @Test
     void rejectsInvertedIntervals() {
-        assertThrows(IllegalArgumentException.class, () -> new PollPacer(Duration.ofSeconds(2), Duration.ofSeconds(1), 10));
+        assertThrows(IllegalArgumentException.class, () -> new PollPacer(Duration.ofSeconds(2), Duration.ofSeconds(1),
+                Duration.ZERO, 10));
+        assertThrows(IllegalArgumentException.class, () -> new PollPacer(Duration.ofMillis(5), Duration.ofSeconds(1),
+                Duration.ofMillis(-1), 10));
     }
 }

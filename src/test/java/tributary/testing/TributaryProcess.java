@@ -78,6 +78,28 @@ public final class TributaryProcess implements AutoCloseable {
         return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
     }
 
+    /**
+     * CPU seconds the JVM's JIT compiler threads used so far (threads named "C1 CompilerThre…" and "C2 CompilerThre…"
+     * in /proc): while they keep a core busy, the process is not yet in its steady state.
+     */
+    public double compilerSeconds() throws IOException {
+        long ticks = 0;
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    if (Files.readString(task.resolve("comm")).contains("CompilerThre")) {
+                        String stat = Files.readString(task.resolve("stat"));
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    }
+                } catch (IOException threadEnded) {
+                    // a thread that ended between the listing and the read
+                }
+            }
+        }
+        return ticks / 100.0;
+    }
+
     /** GET of a health endpoint ({@code ready}, {@code live}, {@code well}). */
     public HttpResponse<String> health(String which) throws IOException, InterruptedException {
         return Http.get(healthUrl() + "/" + which);
