@@ -119,7 +119,7 @@ class ConfigValidationTest {
                 { "tributary.health.recover-after", "0" }, { "tributary.pipelines.orders.batch-size", "10001" },
                 { "tributary.pipelines.orders.lease", "0s" }, { "tributary.spool.max-bytes", "10" },
                 { "tributary.pipelines.orders.key-slices", "0" }, { "tributary.pipelines.orders.key-slices", "257" },
-                { "tributary.pipelines.orders.collect-workers", "17" } }) {
+                { "tributary.pipelines.orders.collect-workers", "17" }, { "tributary.pipelines.orders.poll.hold", "-1s" } }) {
             String message = failure(range[0], range[1]);
             assertTrue(message.contains(range[0]), range[0] + "=" + range[1] + ": " + message);
         }
