@@ -72,10 +72,15 @@ public final class TributaryProcess implements AutoCloseable {
 
     /** CPU seconds (user + system) the running process used so far, from /proc. */
     public double cpuSeconds() throws IOException {
-        String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return cpuTicks(Path.of("/proc", Long.toString(process.pid()), "stat")) / 100.0;
+    }
+
+    /** User + system clock ticks (1/100 s) of a process or thread, from its /proc stat file. */
+    private static long cpuTicks(Path stat) throws IOException {
+        String line = Files.readString(stat);
+        String[] f = line.substring(line.lastIndexOf(')') + 2).split(" ");
         // Fields 14 and 15 of stat (utime, stime), counted after the command name: indexes 11 and 12 here.
-        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     /**
@@ -88,9 +93,7 @@ public final class TributaryProcess implements AutoCloseable {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 try {
                     if (Files.readString(task.resolve("comm")).contains("CompilerThre")) {
-                        String stat = Files.readString(task.resolve("stat"));
-                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                        ticks += cpuTicks(task.resolve("stat"));
                     }
                 } catch (IOException threadEnded) {
                     // a thread that ended between the listing and the read
