@@ -18,8 +18,8 @@ public class PollPacer {
     private final int batchSize;
     private final LongSupplier clock;
     private long intervalNanos;
+    /** When a poll last found rows; at first, so long ago that the hold is over. */
     private long rowsAt;
-    private boolean rowsSeen;
     private volatile long nextPollAt;
 
     public PollPacer(Duration min, Duration max, Duration hold, int batchSize) {
@@ -39,6 +39,7 @@ public class PollPacer {
         this.batchSize = batchSize;
         this.clock = clock;
         this.intervalNanos = minNanos;
+        this.rowsAt = clock.getAsLong() - holdNanos;
         this.nextPollAt = clock.getAsLong();
     }
 
@@ -71,8 +72,7 @@ public class PollPacer {
         if (claimed > 0) {
             intervalNanos = minNanos;
             rowsAt = now;
-            rowsSeen = true;
-        } else if (rowsSeen && now - rowsAt < holdNanos) {
+        } else if (now - rowsAt < holdNanos) {
             intervalNanos = minNanos;
         } else {
             intervalNanos = Math.min(maxNanos, Math.max(1, intervalNanos) * 2);

@@ -127,11 +127,9 @@ public final class Bench {
             int backlogWarmed = Math.max(0, warm - rows);
             double warmJit = 0;
             for (int round = 0; warm > 0 && (backlogWarmed < warm || warmJit >= 0.05 && backlogWarmed + rows <= warmMax); round++) {
-                double warmCompiled = tributary.compilerSeconds();
-                long warmStarted = System.nanoTime();
-                warmUp(s, "x" + round + "-", rows, rows);
+                String keys = "x" + round + "-";
+                warmJit = jitShare(tributary, () -> warmUp(s, keys, rows, rows));
                 backlogWarmed += rows;
-                warmJit = (tributary.compilerSeconds() - warmCompiled) / ((System.nanoTime() - warmStarted) / 1e9);
             }
             System.out.printf("warm-up   %,d unmeasured rows through the pipeline; the JIT's compiler threads used %.0f %% "
                     + "of a core over the last %,d%n", backlogWarmed, warmJit * 100, rows);
@@ -156,11 +154,9 @@ public final class Bench {
                 int warmed = 0;
                 double jit = 0;
                 while (warmed < pacedWarmUp) {
-                    double compiled = tributary.compilerSeconds();
-                    long t0 = System.nanoTime();
-                    paced(s, outbox, target, rate, 10, 1, "warm" + warmed + "-");
+                    String keys = "warm" + warmed + "-";
+                    jit = jitShare(tributary, () -> paced(s, outbox, target, rate, 10, 1, keys));
                     warmed += 10;
-                    jit = (tributary.compilerSeconds() - compiled) / ((System.nanoTime() - t0) / 1e9);
                     if (jit < 0.05) {
                         break;
                     }
@@ -240,6 +236,19 @@ public final class Bench {
                 Thread.sleep(200);
             }
         }
+    }
+
+    /** Something the bench runs, that may throw. */
+    private interface Work {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code work} and returns the share of a core Tributary's JIT compiler threads used meanwhile. */
+    private static double jitShare(TributaryProcess tributary, Work work) throws Exception {
+        double compiled = tributary.compilerSeconds();
+        long started = System.nanoTime();
+        work.run();
+        return (tributary.compilerSeconds() - compiled) / ((System.nanoTime() - started) / 1e9);
     }
 
     /**
