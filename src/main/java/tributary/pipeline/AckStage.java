@@ -28,6 +28,8 @@ public class AckStage {
 
     public static final String NAME = "ackStage";
     private static final Logger LOG = Logger.getLogger(AckStage.class);
+    /** Ids one outbox statement changes at most: ten full sync batches at the default batch size. */
+    static final int MAX_IDS_PER_STATEMENT = 10_000;
 
     private final Pipelines pipelines;
     private final ControlRecords control;
@@ -44,11 +46,15 @@ public class AckStage {
         this.deadRows = deadRows;
     }
 
-    /** Marks the ids of DONE acks done (or deletes them at retention 0) and those of PARKED acks parked. */
+    /**
+     * Marks the ids of DONE acks done (or deletes them at retention 0) and those of PARKED acks parked: one statement
+     * per run of acks of one kind, so a business database sees one commit per consumer batch, not one per sync batch
+     * (measured at 1,000 rows/s one row per transaction: about 120 acks a second, 10 consumer batches).
+     */
     public int done(@ExchangeProperty(Exchanges.PIPELINE) String pipeline,
             @ExchangeProperty(Exchanges.BATCH) List<Exchange> batch) throws SQLException {
         Pipeline p = pipelines.get(pipeline);
-        int changed = 0;
+        AckRuns runs = new AckRuns(MAX_IDS_PER_STATEMENT);
         for (Exchange e : batch) {
             ControlRecords.Ack ack;
             try {
@@ -60,11 +66,12 @@ public class AckStage {
             } catch (RecordCipher.UnknownKeyException ex) {
                 throw missingKeys.report(pipeline, ex);
             }
-            if (ack.ids().length == 0) {
-                continue;
-            }
-            changed += ack.kind() == ControlRecords.Kind.DONE ? p.outbox().markDone(ack.ids(), p.deleteAtAck())
-                    : p.outbox().markParked(ack.ids());
+            runs.add(ack);
+        }
+        int changed = 0;
+        for (AckRuns.Run run : runs.runs()) {
+            changed += run.kind() == ControlRecords.Kind.DONE ? p.outbox().markDone(run.ids(), p.deleteAtAck())
+                    : p.outbox().markParked(run.ids());
         }
         return changed;
     }
