@@ -74,13 +74,17 @@ public class Offsets {
             if (commit == null) {
                 throw new IllegalStateException("consumer must run with allowManualCommit=true");
             }
-            TopicPartition partition = new TopicPartition(m.getHeader(KafkaConstants.TOPIC, String.class),
-                    m.getHeader(KafkaConstants.PARTITION, Integer.class));
-            lastPerPartition.put(partition, commit);
+            // The commit knows its record's partition: two header lookups less per record (the headers are a
+            // case-insensitive tree map; measured, their lookups were 6 % of Tributary's CPU on a backlog).
             if (commit instanceof DefaultKafkaManualCommit known) {
+                TopicPartition partition = known.getPartition();
+                lastPerPartition.put(partition, commit);
                 consumer = known.getConsumer();
                 first.putIfAbsent(partition, known.getRecordOffset());
                 next.put(partition, new OffsetAndMetadata(known.getRecordOffset() + 1));
+            } else {
+                lastPerPartition.put(new TopicPartition(m.getHeader(KafkaConstants.TOPIC, String.class),
+                        m.getHeader(KafkaConstants.PARTITION, Integer.class)), commit);
             }
         }
         CompletableFuture<Void> sent = ack == null ? CompletableFuture.completedFuture(null) : ack.sent;
