@@ -72,6 +72,7 @@ public class AckStage {
         for (AckRuns.Run run : runs.runs()) {
             changed += run.kind() == ControlRecords.Kind.DONE ? p.outbox().markDone(run.ids(), p.deleteAtAck())
                     : p.outbox().markParked(run.ids());
+            p.published().acked(run.ids());
         }
         return changed;
     }

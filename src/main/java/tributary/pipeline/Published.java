@@ -1,43 +1,108 @@
 package tributary.pipeline;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Batches this replica published to Kafka whose rows are still PROCESSING in the outbox. Marking every row
  * ENQUEUED at once would cost the business table a third row write per record; acks normally arrive long before
  * the claim's lease runs out, so rows stay PROCESSING and only those still unacked after half the lease are marked
  * ENQUEUED, which hands them from the lease to the ack timeout before another replica could reclaim them.
+ * <p>
+ * Rows whose acks this replica read are forgotten at once, so the business database is not asked to mark rows that
+ * are DONE already (measured: one such statement per published batch, 2.5 % of Tributary's CPU at 1,000 rows/s one
+ * row per transaction, and an index probe per row). Acks another replica read are not seen here; their rows are
+ * asked about after half the lease, and the statement changes nothing. At most {@code maxTracked} ids are tracked:
+ * beyond that (acks held up for long under a backlog) new batches are asked about after half the lease whatever
+ * their acks said, so memory stays bounded.
  */
 public final class Published {
 
-    private record Batch(long sentNanos, long[] ids) {
+    /** A published batch; {@code unacked} counts its ids still tracked and not acked. */
+    private record Batch(long sentNanos, long[] ids, AtomicInteger unacked) {
     }
 
     private final ConcurrentLinkedDeque<Batch> batches = new ConcurrentLinkedDeque<>();
+    private final Map<Long, Batch> tracked = new ConcurrentHashMap<>();
+    private final int maxTracked;
+
+    public Published() {
+        this(200_000);
+    }
+
+    Published(int maxTracked) {
+        this.maxTracked = maxTracked;
+    }
 
     public void add(long[] ids) {
-        if (ids != null && ids.length > 0) {
-            batches.add(new Batch(System.nanoTime(), ids));
+        if (ids == null || ids.length == 0) {
+            return;
+        }
+        Batch b = new Batch(System.nanoTime(), ids, new AtomicInteger());
+        if (tracked.size() + ids.length <= maxTracked) {
+            b.unacked().set(ids.length);
+            for (long id : ids) {
+                tracked.put(id, b);
+            }
+        } else {
+            b.unacked().set(-1); // not tracked: asked about whatever acks come
+        }
+        batches.add(b);
+    }
+
+    /** The primary has (or a primary spool holds) these rows: they need no ENQUEUED mark. */
+    public void acked(long[] ids) {
+        for (long id : ids) {
+            Batch b = tracked.remove(id);
+            if (b != null) {
+                b.unacked().decrementAndGet();
+            }
         }
     }
 
-    /** Ids of batches published longer ago than {@code ageNanos}, taken off the list in publication order. */
+    /**
+     * Ids of batches published longer ago than {@code ageNanos} and not acked here, taken off the list in
+     * publication order; a batch all of whose rows were acked is dropped without a statement.
+     */
     public List<long[]> olderThan(long ageNanos) {
         List<long[]> due = new ArrayList<>();
         long now = System.nanoTime();
         for (Batch b = batches.peek(); b != null && now - b.sentNanos() >= ageNanos; b = batches.peek()) {
             batches.poll();
-            due.add(b.ids());
+            long[] unacked = unacked(b);
+            if (unacked.length > 0) {
+                due.add(unacked);
+            }
         }
         return due;
+    }
+
+    private long[] unacked(Batch b) {
+        if (b.unacked().get() < 0) {
+            return b.ids();
+        }
+        if (b.unacked().get() == 0) {
+            return new long[0];
+        }
+        long[] left = new long[b.ids().length];
+        int n = 0;
+        for (long id : b.ids()) {
+            if (tracked.remove(id, b)) {
+                left[n++] = id;
+            }
+        }
+        return Arrays.copyOf(left, n);
     }
 
     /** Puts ids back whose marking failed, first in line for the next tick. */
     public void retry(List<long[]> ids) {
         for (int i = ids.size() - 1; i >= 0; i--) {
-            batches.addFirst(new Batch(Long.MIN_VALUE / 2, ids.get(i)));
+            batches.addFirst(new Batch(Long.MIN_VALUE / 2, ids.get(i), new AtomicInteger(-1)));
         }
     }
 
