@@ -165,6 +165,7 @@ public final class Bench {
                     String collect = "collect-outbox-paced" + rate;
                     String sync = "sync-jdbc-primary-paced" + rate;
                     double[] before = routeTotals(tributary, collect, sync);
+                    long scans = outboxScans(s, outbox);
                     long lag = paced(s, outbox, target, rate, seconds, perTx, keys);
                     System.out.printf("paced     %,d rows/s for %d s, %s, source commit → primary commit: %s; last row %d "
                             + "ms behind%n", rate, seconds, perTx == 1 ? "one row per transaction"
@@ -179,6 +180,9 @@ public final class Bench {
                             / elapsed, (tributary.compilerSeconds() - compiler) * 100 / elapsed, batches,
                             (after[2] - before[2]) * 1000 / Math.max(1, batches), after[0] - before[0]);
                     System.out.printf("          the machine: %s%n", machineSince(machine));
+                    System.out.printf("          the business database: %.0f outbox scans per 1,000 rows (index and table "
+                            + "scans from pg_stat_user_tables: claims, status changes, maintenance)%n", (outboxScans(s, outbox) - scans) * 1000.0
+                            / ((long) rate * seconds));
                 }
             }
             if (all || pacedOnly) {
@@ -466,6 +470,7 @@ public final class Bench {
         exec(s, "INSERT INTO " + outbox + " (aggregate, business_key, version, payload, created_at) "
                 + "SELECT aggregate, business_key, version, payload, clock_timestamp() FROM bench_base");
         long before = outboxWrites(s, outbox);
+        long scans = outboxScans(s, outbox);
         double cpu = tributary.cpuSeconds();
         double compiler = tributary.compilerSeconds();
         long start = System.nanoTime();
@@ -498,11 +503,21 @@ public final class Bench {
         double jitPer100k = (tributary.compilerSeconds() - compiler) * 100_000 / rows;
         Thread.sleep(1_500); // statistics reach pg_stat_user_tables within a second
         double writes = (outboxWrites(s, outbox) - before) / (double) rows;
+        double statements = (outboxScans(s, outbox) - scans) * 1000.0 / rows;
         System.out.printf("pipeline  backlog, %-20s %,.0f rows/s  ratio %.2f  latency %s%n", label + ":", rate,
                 rate / baseline, latency(s, target, ""));
-        System.out.printf("          outbox row writes per record %.2f, CPU %.1f s per 100,000 rows (the JIT's compiler "
-                + "threads %.1f s), RSS peak %d MiB; collect claimed the backlog at %,.0f rows/s%n", writes, cpuPer100k,
-                jitPer100k, rss >> 20, collectRate);
+        System.out.printf("          outbox row writes per record %.2f, outbox scans per 1,000 records %.1f, CPU %.1f s "
+                + "per 100,000 rows (the JIT's compiler threads %.1f s), RSS peak %d MiB; collect claimed the backlog at "
+                + "%,.0f rows/s%n", writes, statements, cpuPer100k, jitPer100k, rss >> 20, collectRate);
+    }
+
+    /**
+     * The outbox's index and sequential scans so far: what claims, status changes and maintenance queries cost the
+     * business database in lookups (the business's inserts scan nothing). The statistics trail by up to a second.
+     */
+    private static long outboxScans(Servers s, String outbox) throws SQLException {
+        return Long.parseLong(OutboxWriter.query(s.source, "SELECT coalesce(idx_scan, 0) + seq_scan FROM "
+                + "pg_stat_user_tables WHERE relname = ?", outbox));
     }
 
     /** Row updates and deletes on the outbox so far (the business's own inserts are not counted). */
