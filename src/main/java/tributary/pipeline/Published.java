@@ -16,10 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>
  * Rows whose acks this replica read are forgotten at once, so the business database is not asked to mark rows that
  * are DONE already (measured: one such statement per published batch, 2.5 % of Tributary's CPU at 1,000 rows/s one
- * row per transaction, and an index probe per row). Acks another replica read are not seen here; their rows are
- * asked about after half the lease, and the statement changes nothing. At most {@code maxTracked} ids are tracked:
- * beyond that (acks held up for long under a backlog) new batches are asked about after half the lease whatever
- * their acks said, so memory stays bounded.
+ * row per transaction; in a backlog the outbox's scans per 1,000 records fell from 2,320 to 2,002). Acks another
+ * replica read are not seen here; their rows are asked about after half the lease, and the statement changes
+ * nothing. At most {@code maxTracked} ids are tracked: beyond that (acks held up for long under a backlog) new
+ * batches are asked about after half the lease whatever their acks said, so memory stays bounded.
  */
 public final class Published {
 
