@@ -67,9 +67,11 @@ public final class Published {
 
     /**
      * Ids of batches published longer ago than {@code ageNanos} and not acked here, taken off the list in
-     * publication order; a batch all of whose rows were acked is dropped without a statement.
+     * publication order; a batch all of whose rows were acked is dropped without a statement. Synchronized with
+     * {@link #retry}: the collect workers of a pipeline call it each tick, and a batch one of them looked at must be
+     * the one it takes off.
      */
-    public List<long[]> olderThan(long ageNanos) {
+    public synchronized List<long[]> olderThan(long ageNanos) {
         List<long[]> due = new ArrayList<>();
         long now = System.nanoTime();
         for (Batch b = batches.peek(); b != null && now - b.sentNanos() >= ageNanos; b = batches.peek()) {
@@ -100,7 +102,7 @@ public final class Published {
     }
 
     /** Puts ids back whose marking failed, first in line for the next tick. */
-    public void retry(List<long[]> ids) {
+    public synchronized void retry(List<long[]> ids) {
         for (int i = ids.size() - 1; i >= 0; i--) {
             batches.addFirst(new Batch(Long.MIN_VALUE / 2, ids.get(i), new AtomicInteger(-1)));
         }

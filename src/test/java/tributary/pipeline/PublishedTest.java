@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 
 import org.junit.jupiter.api.Test;
 
@@ -66,5 +68,39 @@ class PublishedTest {
         List<long[]> due = published.olderThan(Long.MAX_VALUE / 4);
         assertEquals(1, due.size(), "the retried batch is due whatever the age");
         assertArrayEquals(new long[] { 8, 9 }, due.get(0));
+    }
+
+    @Test
+    void collectWorkersTakingDueBatchesAtOnceTakeEachExactlyOnce() throws Exception {
+        Published many = new Published(1_000_000);
+        int n = 200_000;
+        for (long id = 0; id < n; id++) {
+            many.add(new long[] { id });
+        }
+        ConcurrentLinkedQueue<Long> taken = new ConcurrentLinkedQueue<>();
+        CountDownLatch start = new CountDownLatch(1);
+        Runnable worker = () -> {
+            try {
+                start.await();
+            } catch (InterruptedException e) {
+                return;
+            }
+            for (List<long[]> due = many.olderThan(0); !due.isEmpty() || many.size() > 0; due = many.olderThan(0)) {
+                due.forEach(ids -> taken.add(ids[0]));
+            }
+        };
+        Thread a = new Thread(worker);
+        Thread b = new Thread(worker);
+        a.start();
+        b.start();
+        start.countDown();
+        a.join();
+        b.join();
+        boolean[] seen = new boolean[n];
+        for (long id : taken) {
+            assertEquals(false, seen[(int) id], "batch " + id + " taken twice");
+            seen[(int) id] = true;
+        }
+        assertEquals(n, taken.size(), "every batch taken once");
     }
 }
