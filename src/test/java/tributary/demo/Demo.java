@@ -58,6 +58,9 @@ public final class Demo {
             Thread.sleep(1000);
             System.out.println(status(s, written.get()));
         }
+        // The shop stops writing before its database goes away.
+        generator.interrupt();
+        generator.join(5_000);
         tributary.stop();
         System.exit(0);
     }
@@ -93,7 +96,7 @@ public final class Demo {
                         + "version, operation, payload) VALUES ('orders', ?, ?, ?, CAST(? AS jsonb))")) {
             c.setAutoCommit(false);
             long[] versions = new long[2_000];
-            while (true) {
+            while (!Thread.currentThread().isInterrupted()) {
                 int i = random.nextInt(versions.length);
                 String id = "order-" + i;
                 long version = ++versions[i];
@@ -121,7 +124,9 @@ public final class Demo {
                 written.incrementAndGet();
                 Thread.sleep(5);
             }
-        } catch (SQLException | InterruptedException e) {
+        } catch (InterruptedException stopped) {
+            // the demo's end
+        } catch (SQLException e) {
             System.err.println("order generator stopped: " + e);
         }
     }
