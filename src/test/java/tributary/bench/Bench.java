@@ -121,7 +121,7 @@ public final class Bench {
             // Then more rounds of N rows until the JIT's compiler threads used less than 5 % of a core over the last
             // round, at most bench.warm-up-max rows in all (measured: the C2 compiler thread was still 43 % of
             // Tributary's CPU during a backlog after 200,000 warm-up rows).
-            warmUntilSettled(s, tributary, "w", rows, "");
+            warmUntilSettled(s, tributary, "w", rows, "the");
             // -Dbench.paced-only=true: the paced runs alone, after the warm-up (to compare latency between builds).
             boolean pacedOnly = Boolean.getBoolean("bench.paced-only");
             if (!pacedOnly) {
@@ -248,7 +248,7 @@ public final class Bench {
             jit = jitShare(replica, () -> warmUp(s, keys, rows, rows));
             warmed += rows;
         }
-        System.out.printf("warm-up   %,d unmeasured rows through the pipeline; %sthe JIT's compiler threads used %.0f %% "
+        System.out.printf("warm-up   %,d unmeasured rows through the pipeline; %s JIT's compiler threads used %.0f %% "
                 + "of a core over the last %,d%n", warmed, whose, jit * 100, rows);
     }
 
@@ -282,7 +282,7 @@ public final class Bench {
             Thread.sleep(5_000); // the groups rebalance over both replicas
             // The second replica pays the JIT as the first did (measured: 7.2 s CPU per 100,000 rows after a fixed
             // 400,000 warm-up rows, against the first's 4.4 s), so it too warms up until its compilation settled.
-            warmUntilSettled(s, second, "r", rows, "the second replica's ");
+            warmUntilSettled(s, second, "r", rows, "the second replica's");
             double cpu = second.cpuSeconds();
             backlog(s, first, "scale_outbox", "scale_sync", rows, baseline, "two replicas");
             System.out.printf("          the second replica: CPU %.1f s per 100,000 rows, RSS %d MiB%n",
