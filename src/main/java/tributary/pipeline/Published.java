@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Batches this replica published to Kafka whose rows are still PROCESSING in the outbox. Marking every row
@@ -23,8 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Published {
 
-    /** A published batch; {@code unacked} counts its ids still tracked and not acked. */
-    private record Batch(long sentNanos, long[] ids, AtomicInteger unacked) {
+    /** A published batch; a tracked one's ids are in {@code tracked} until acked or taken. */
+    private record Batch(long sentNanos, long[] ids, boolean isTracked) {
     }
 
     private final ConcurrentLinkedDeque<Batch> batches = new ConcurrentLinkedDeque<>();
@@ -43,14 +42,12 @@ public final class Published {
         if (ids == null || ids.length == 0) {
             return;
         }
-        Batch b = new Batch(System.nanoTime(), ids, new AtomicInteger());
-        if (tracked.size() + ids.length <= maxTracked) {
-            b.unacked().set(ids.length);
+        // Beyond the limit a batch is not tracked: asked about whatever acks come.
+        Batch b = new Batch(System.nanoTime(), ids, tracked.size() + ids.length <= maxTracked);
+        if (b.isTracked()) {
             for (long id : ids) {
                 tracked.put(id, b);
             }
-        } else {
-            b.unacked().set(-1); // not tracked: asked about whatever acks come
         }
         batches.add(b);
     }
@@ -58,10 +55,7 @@ public final class Published {
     /** The primary has (or a primary spool holds) these rows: they need no ENQUEUED mark. */
     public void acked(long[] ids) {
         for (long id : ids) {
-            Batch b = tracked.remove(id);
-            if (b != null) {
-                b.unacked().decrementAndGet();
-            }
+            tracked.remove(id);
         }
     }
 
@@ -85,11 +79,8 @@ public final class Published {
     }
 
     private long[] unacked(Batch b) {
-        if (b.unacked().get() < 0) {
+        if (!b.isTracked()) {
             return b.ids();
-        }
-        if (b.unacked().get() == 0) {
-            return new long[0];
         }
         long[] left = new long[b.ids().length];
         int n = 0;
@@ -104,7 +95,7 @@ public final class Published {
     /** Puts ids back whose marking failed, first in line for the next tick. */
     public synchronized void retry(List<long[]> ids) {
         for (int i = ids.size() - 1; i >= 0; i--) {
-            batches.addFirst(new Batch(Long.MIN_VALUE / 2, ids.get(i), new AtomicInteger(-1)));
+            batches.addFirst(new Batch(Long.MIN_VALUE / 2, ids.get(i), false));
         }
     }
 

@@ -503,12 +503,12 @@ public final class Bench {
         double jitPer100k = (tributary.compilerSeconds() - compiler) * 100_000 / rows;
         Thread.sleep(1_500); // statistics reach pg_stat_user_tables within a second
         double writes = (outboxWrites(s, outbox) - before) / (double) rows;
-        double statements = (outboxScans(s, outbox) - scans) * 1000.0 / rows;
+        double scansPer1000 = (outboxScans(s, outbox) - scans) * 1000.0 / rows;
         System.out.printf("pipeline  backlog, %-20s %,.0f rows/s  ratio %.2f  latency %s%n", label + ":", rate,
                 rate / baseline, latency(s, target, ""));
         System.out.printf("          outbox row writes per record %.2f, outbox scans per 1,000 records %.1f, CPU %.1f s "
                 + "per 100,000 rows (the JIT's compiler threads %.1f s), RSS peak %d MiB; collect claimed the backlog at "
-                + "%,.0f rows/s%n", writes, statements, cpuPer100k, jitPer100k, rss >> 20, collectRate);
+                + "%,.0f rows/s%n", writes, scansPer1000, cpuPer100k, jitPer100k, rss >> 20, collectRate);
     }
 
     /**
