@@ -41,10 +41,17 @@ public final class TableMigrations {
 
     /**
      * One migration: its version, what it does, its statements, whether they may run in one transaction (an index
-     * built CONCURRENTLY may not), and how to see its change in a table created before versions were recorded.
+     * built CONCURRENTLY may not), how to see its change in a table created before versions were recorded (or
+     * changed by hand), and whether Tributary needs it to run: a table that lacks a tuning step still starts, with
+     * a warning naming the statements that apply it.
      */
     public record Step(int version, String description, List<String> statements, boolean transactional,
-            Present present) {
+            Present present, boolean required) {
+
+        public Step(int version, String description, List<String> statements, boolean transactional,
+                Present present) {
+            this(version, description, statements, transactional, present, true);
+        }
 
         public String label() {
             return "V" + version + " (" + description + ")";
@@ -94,11 +101,31 @@ public final class TableMigrations {
      * has none, from its structure.
      */
     public List<Step> missing() throws SQLException {
+        List<Step> missing = new ArrayList<>(missingRequired());
+        missing.addAll(missingTuning());
+        missing.sort(java.util.Comparator.comparingInt(Step::version));
+        return missing;
+    }
+
+    /** Tuning steps whose change the table does not have, whatever its version record says. */
+    private List<Step> missingTuning() throws SQLException {
+        List<Step> missing = new ArrayList<>();
+        try (Connection c = ds.getConnection()) {
+            for (Step s : steps) {
+                if (!s.required() && !s.present().in(c)) {
+                    missing.add(s);
+                }
+            }
+        }
+        return missing;
+    }
+
+    private List<Step> missingRequired() throws SQLException {
         if (!historyExists()) {
             List<Step> missing = new ArrayList<>();
             try (Connection c = ds.getConnection()) {
                 for (Step s : steps) {
-                    if (!s.present().in(c)) {
+                    if (s.required() && !s.present().in(c)) {
                         missing.add(s);
                     }
                 }
@@ -108,7 +135,7 @@ public final class TableMigrations {
         try {
             List<Step> missing = new ArrayList<>();
             for (MigrationInfo info : flyway(false).info().pending()) {
-                steps.stream().filter(s -> MigrationVersion.fromVersion(Integer.toString(s.version()))
+                steps.stream().filter(Step::required).filter(s -> MigrationVersion.fromVersion(Integer.toString(s.version()))
                         .equals(info.getVersion())).forEach(missing::add);
             }
             return missing;
@@ -117,9 +144,17 @@ public final class TableMigrations {
         }
     }
 
-    /** Fails naming every migration the table lacks and the statements that apply it. */
+    /**
+     * Fails naming every migration the table lacks and the statements that apply it; a missing tuning step is
+     * named in a warning instead.
+     */
     public void check(String configKey) throws SQLException {
-        List<Step> missing = missing();
+        for (Step s : missingTuning()) {
+            LOG.warnf("%s: table %s lacks %s, a tuning Tributary runs without; set %s=true to apply it at start-up, "
+                    + "or run: %s", configKey, table, s.label(), configKey.replaceAll("\\.table$", ".create-table"),
+                    String.join("; ", s.statements()));
+        }
+        List<Step> missing = missingRequired();
         if (!missing.isEmpty()) {
             throw new IllegalStateException(configKey + ": table " + table + " lacks migration(s) "
                     + missing.stream().map(Step::label).collect(Collectors.joining(", ")) + "; set " + configKey
@@ -236,6 +271,9 @@ public final class TableMigrations {
 
         @Override
         public void migrate(Context context) throws SQLException {
+            if (!step.required() && step.present().in(context.getConnection())) {
+                return; // a tuning the table's owner already chose is kept
+            }
             try (Statement st = context.getConnection().createStatement()) {
                 for (String statement : step.statements()) {
                     st.execute(statement);

@@ -321,7 +321,31 @@ public final class OutboxSql {
                                 + " (claimed_at) WHERE status = 'PROCESSING'",
                         "DROP INDEX CONCURRENTLY IF EXISTS " + schemaPrefix() + "\"" + name + "_due\""),
                 false, c -> hasIndex(c, name + "_ready") && hasIndex(c, name + "_leased"));
-        return java.util.List.of(v1, v2, v3, v4);
+        var v5 = new tributary.migrate.TableMigrations.Step(5, "room on each page for the row versions of claims and acks",
+                java.util.List.of("ALTER TABLE " + t.table() + " SET (fillfactor = " + FILLFACTOR + ")"), true,
+                this::hasFillfactor, false);
+        return java.util.List.of(v1, v2, v3, v4, v5);
+    }
+
+    /**
+     * How full inserts leave the outbox's pages. A claim and an ack each write a new version of the row; the
+     * status they change is in the partial indexes, so these are never HOT updates, but with room on the page the
+     * new version stays beside the old one instead of going to another page, which cuts the write-ahead log per
+     * record by two fifths and the time by a seventh (200,000 rows claimed and marked DONE in batches of 1,000
+     * after a checkpoint: 1,530 bytes a row and 11.7 s at 100, 897 bytes and 10.1 s at 50; 70 and 33 were
+     * slower) and lets the page's dead versions be pruned in place.
+     */
+    static final int FILLFACTOR = 50;
+
+    /** Whether the table has a fillfactor of its own (this one, or one its owner chose). */
+    private boolean hasFillfactor(java.sql.Connection c) throws java.sql.SQLException {
+        try (var ps = c.prepareStatement("SELECT 1 FROM pg_class WHERE oid = to_regclass(?) "
+                + "AND EXISTS (SELECT 1 FROM unnest(reloptions) o WHERE o LIKE 'fillfactor=%')")) {
+            ps.setString(1, t.table());
+            try (var rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        }
     }
 
     private boolean hasColumn(java.sql.Connection c, String column) throws java.sql.SQLException {

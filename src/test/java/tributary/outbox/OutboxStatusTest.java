@@ -170,18 +170,20 @@ class OutboxStatusTest {
     void anOutboxFromThePreviousReleaseIsUpgradedInPlaceWhenCreateTableIsOn() throws Exception {
         createV1("status_test_v1");
         OutboxStore store = store("status_test_v1", "orders", Duration.ofMinutes(30));
-        assertEquals(List.of(2, 3, 4), store.migrations().missing().stream().map(s -> s.version()).toList(),
-                "no version record: V1 is seen in the table, V2 to V4 are not");
+        assertEquals(List.of(2, 3, 4, 5), store.migrations().missing().stream().map(s -> s.version()).toList(),
+                "no version record: V1 is seen in the table, V2 to V5 are not");
         store.createTable();
         assertEquals(List.of(), store.migrations().missing());
+        assertEquals("{fillfactor=50}", OutboxWriter.query(Servers.get().source,
+                "SELECT CAST(reloptions AS text) FROM pg_class WHERE relname = 'status_test_v1'"));
         assertEquals("status_test_v1_leased,status_test_v1_pkey,status_test_v1_purge,status_test_v1_ready,status_test_v1_waiting",
                 indexes("status_test_v1"));
-        assertEquals("0,1,2,3,4", OutboxWriter.query(Servers.get().source,
+        assertEquals("0,1,2,3,4,5", OutboxWriter.query(Servers.get().source,
                 "SELECT string_agg(version, ',' ORDER BY installed_rank) FROM status_test_v1_tributary WHERE success"));
         assertEquals("50/50", OutboxWriter.query(Servers.get().source, "SELECT count(*) FILTER (WHERE status = 'DONE') || '/' "
                 + "|| count(*) FILTER (WHERE status = 'PENDING') FROM status_test_v1"), "rows untouched");
         store.createTable();
-        assertEquals("5", OutboxWriter.query(Servers.get().source, "SELECT count(*) FROM status_test_v1_tributary"),
+        assertEquals("6", OutboxWriter.query(Servers.get().source, "SELECT count(*) FROM status_test_v1_tributary"),
                 "a second start changes nothing");
         // FILTERED rows are purged through the new index, like DONE rows.
         OutboxWriter.update(Servers.get().source, "UPDATE status_test_v1 SET status = 'FILTERED', status_at = now() - "
@@ -200,6 +202,7 @@ class OutboxStatusTest {
                 + "index without rows in flight); set tributary.pipelines.orders.source.create-table=true"), e.getMessage());
         assertEquals("status_test_v1off_due,status_test_v1off_finished,status_test_v1off_pkey", indexes("status_test_v1off"),
                 "with create-table off nothing is changed");
+        assertFalse(e.getMessage().contains("V5"), "a tuning does not fail start-up: " + e.getMessage());
         // The statements the message names bring the table up to date.
         String run = e.getMessage().substring(e.getMessage().indexOf("or run: ") + 8);
         try (Connection c = ds.getConnection(); var st = c.createStatement()) {
@@ -208,6 +211,22 @@ class OutboxStatusTest {
             }
         }
         store.checkColumns("tributary.pipelines.orders.source.table");
+        assertEquals(List.of(5), store.migrations().missing().stream().map(s -> s.version()).toList(),
+                "the tuning is still missing, and start-up went on without it");
+        assertEquals(null, OutboxWriter.query(Servers.get().source,
+                "SELECT CAST(reloptions AS text) FROM pg_class WHERE relname = 'status_test_v1off'"));
+    }
+
+    @Test
+    void anOutboxWithAFillfactorOfItsOwnKeepsIt() throws Exception {
+        createV1("status_test_ff");
+        OutboxWriter.update(Servers.get().source, "ALTER TABLE status_test_ff SET (fillfactor = 70)");
+        OutboxStore store = store("status_test_ff", "orders", Duration.ofMinutes(30));
+        assertEquals(List.of(2, 3, 4), store.migrations().missing().stream().map(s -> s.version()).toList(),
+                "a fillfactor the owner chose counts as V5");
+        store.createTable();
+        assertEquals("{fillfactor=70}", OutboxWriter.query(Servers.get().source,
+                "SELECT CAST(reloptions AS text) FROM pg_class WHERE relname = 'status_test_ff'"));
     }
 
     @Test
