@@ -161,6 +161,7 @@ public final class Bench {
                     double cpu = tributary.cpuSeconds();
                     double compiler = tributary.compilerSeconds();
                     long[] machine = machineTicks();
+                    double[] servers = serverSeconds(s);
                     long started = System.nanoTime();
                     String collect = "collect-outbox-paced" + rate;
                     String sync = "sync-jdbc-primary-paced" + rate;
@@ -179,7 +180,11 @@ public final class Bench {
                             + "%,.0f sync batches of %.1f ms; %,.0f collect ticks%n", (tributary.cpuSeconds() - cpu) * 100
                             / elapsed, (tributary.compilerSeconds() - compiler) * 100 / elapsed, batches,
                             (after[2] - before[2]) * 1000 / Math.max(1, batches), after[0] - before[0]);
-                    System.out.printf("          the machine: %s%n", machineSince(machine));
+                    double[] serversAfter = serverSeconds(s);
+                    System.out.printf("          the machine: %s; of a core: the business database %.0f %% (the "
+                            + "generator's sessions included), the primary %.0f %%, the broker %.0f %%%n",
+                            machineSince(machine), (serversAfter[0] - servers[0]) * 100 / elapsed,
+                            (serversAfter[1] - servers[1]) * 100 / elapsed, (serversAfter[2] - servers[2]) * 100 / elapsed);
                     System.out.printf("          the business database: %.0f outbox scans per 1,000 rows (index and table "
                             + "scans from pg_stat_user_tables: claims, status changes, maintenance)%n", (outboxScans(s, outbox) - scans) * 1000.0
                             / ((long) rate * seconds));
@@ -471,6 +476,8 @@ public final class Bench {
                 + "SELECT aggregate, business_key, version, payload, clock_timestamp() FROM bench_base");
         long before = outboxWrites(s, outbox);
         long scans = outboxScans(s, outbox);
+        String wal = OutboxWriter.query(s.source, "SELECT CAST(pg_current_wal_lsn() AS text)");
+        double[] servers = serverSeconds(s);
         double cpu = tributary.cpuSeconds();
         double compiler = tributary.compilerSeconds();
         long start = System.nanoTime();
@@ -500,6 +507,9 @@ public final class Bench {
             Thread.sleep(100);
         }
         double cpuPer100k = (tributary.cpuSeconds() - cpu) * 100_000 / rows;
+        double[] serversAfter = serverSeconds(s);
+        double walPerRecord = Double.parseDouble(OutboxWriter.query(s.source, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), "
+                + "CAST(? AS pg_lsn))", wal)) / rows;
         double jitPer100k = (tributary.compilerSeconds() - compiler) * 100_000 / rows;
         Thread.sleep(1_500); // statistics reach pg_stat_user_tables within a second
         double writes = (outboxWrites(s, outbox) - before) / (double) rows;
@@ -509,6 +519,15 @@ public final class Bench {
         System.out.printf("          outbox row writes per record %.2f, outbox scans per 1,000 records %.1f, CPU %.1f s "
                 + "per 100,000 rows (the JIT's compiler threads %.1f s), RSS peak %d MiB; collect claimed the backlog at "
                 + "%,.0f rows/s%n", writes, scansPer1000, cpuPer100k, jitPer100k, rss >> 20, collectRate);
+        System.out.printf("          the servers' CPU per 100,000 rows: business database %.1f s, primary %.1f s, broker %.1f s; "
+                + "the business database's write-ahead log %,.0f bytes per record%n", (serversAfter[0] - servers[0])
+                * 100_000 / rows, (serversAfter[1] - servers[1]) * 100_000 / rows, (serversAfter[2] - servers[2])
+                * 100_000 / rows, walPerRecord);
+    }
+
+    /** CPU seconds so far of the business database, the primary and the broker (each with all its processes). */
+    private static double[] serverSeconds(Servers s) throws IOException {
+        return new double[] {s.source.cpuSeconds(), s.primary.cpuSeconds(), s.kafka.cpuSeconds()};
     }
 
     /**

@@ -183,6 +183,11 @@ public final class KafkaBroker implements AutoCloseable {
         throw new IllegalStateException("Kafka broker did not start within " + timeout + "; see " + dir.resolve("broker.log"));
     }
 
+    /** CPU seconds the broker's process used so far. */
+    public double cpuSeconds() throws IOException {
+        return Cpu.seconds(java.nio.file.Path.of("/proc", Long.toString(process.pid()), "stat"));
+    }
+
     /** Kills the broker process at once, as a crash would. */
     public synchronized void kill() {
         if (process != null) {

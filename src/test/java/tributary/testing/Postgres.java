@@ -99,6 +99,11 @@ public final class Postgres implements AutoCloseable {
         frozen.clear();
     }
 
+    /** CPU seconds the server used so far: the postmaster, its helpers and every connection's backend. */
+    public double cpuSeconds() throws IOException {
+        return Cpu.ofTree(postmasterPid());
+    }
+
     private long postmasterPid() {
         try {
             return Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).trim());

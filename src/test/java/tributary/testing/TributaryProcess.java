@@ -72,15 +72,7 @@ public final class TributaryProcess implements AutoCloseable {
 
     /** CPU seconds (user + system) the running process used so far, from /proc. */
     public double cpuSeconds() throws IOException {
-        return cpuTicks(Path.of("/proc", Long.toString(process.pid()), "stat")) / 100.0;
-    }
-
-    /** User + system clock ticks (1/100 s) of a process or thread, from its /proc stat file. */
-    private static long cpuTicks(Path stat) throws IOException {
-        String line = Files.readString(stat);
-        String[] f = line.substring(line.lastIndexOf(')') + 2).split(" ");
-        // Fields 14 and 15 of stat (utime, stime), counted after the command name: indexes 11 and 12 here.
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        return Cpu.seconds(Path.of("/proc", Long.toString(process.pid()), "stat"));
     }
 
     /**
@@ -88,19 +80,19 @@ public final class TributaryProcess implements AutoCloseable {
      * in /proc): while they keep a core busy, the process is not yet in its steady state.
      */
     public double compilerSeconds() throws IOException {
-        long ticks = 0;
+        double seconds = 0;
         try (var tasks = Files.list(Path.of("/proc", Long.toString(process.pid()), "task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 try {
                     if (Files.readString(task.resolve("comm")).contains("CompilerThre")) {
-                        ticks += cpuTicks(task.resolve("stat"));
+                        seconds += Cpu.seconds(task.resolve("stat"));
                     }
                 } catch (IOException threadEnded) {
                     // a thread that ended between the listing and the read
                 }
             }
         }
-        return ticks / 100.0;
+        return seconds;
     }
 
     /** GET of a health endpoint ({@code ready}, {@code live}, {@code well}). */
