@@ -517,5 +517,13 @@ public interface TributaryConfig {
         /** How often the backlog line is logged. */
         @WithDefault("60s")
         Duration logInterval();
+
+        /**
+         * Rows a backlog reading reads at most per group of statuses: a group at the limit counts the limit, so a
+         * reading after an outage of hours costs the business database what one after a minute's does.
+         */
+        @WithDefault("100000")
+        @Min(1)
+        int countLimit();
     }
 }

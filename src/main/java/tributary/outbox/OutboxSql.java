@@ -269,16 +269,20 @@ public final class OutboxSql {
 
     /**
      * Rows per status that is not final, and DEAD rows, each with its oldest row and latest status change. Every
-     * branch reads one partial index ({@code _ready}, {@code _leased}, {@code _waiting}, {@code _purge}), never the whole table: DONE
-     * and FILTERED rows, which may be millions, are not counted. Binds: [aggregate] four times.
+     * branch reads one partial index ({@code _ready}, {@code _leased}, {@code _waiting}, {@code _purge}), never the
+     * whole table: DONE and FILTERED rows, which may be millions, are not counted. Each branch reads at most a limit
+     * of rows, so a reading costs the same after an outage of hours as after a minute's; a branch at the limit
+     * counts the limit, and its oldest row is the oldest of the rows it read. Binds: [aggregate], limit, four times.
      */
     public String backlog() {
         String where = filtered ? " WHERE " + t.aggregate() + " = ? AND " : " WHERE ";
-        String select = "SELECT status, count(*), min(" + t.createdAt() + "), max(status_at) FROM " + t.table() + where;
-        return select + "status IN ('PENDING', 'FAILED') GROUP BY status UNION ALL "
-                + select + "status = 'PROCESSING' GROUP BY status UNION ALL "
-                + select + "status IN ('ENQUEUED', 'SPOOLED', 'PARKED') GROUP BY status UNION ALL "
-                + select + "status = 'DEAD' GROUP BY status";
+        String from = "SELECT status, count(*), min(created), max(status_at) FROM (SELECT status, " + t.createdAt()
+                + " AS created, status_at FROM " + t.table() + where;
+        String group = " LIMIT ?) counted GROUP BY status";
+        return from + "status IN ('PENDING', 'FAILED')" + group + " UNION ALL "
+                + from + "status = 'PROCESSING'" + group + " UNION ALL "
+                + from + "status IN ('ENQUEUED', 'SPOOLED', 'PARKED')" + group + " UNION ALL "
+                + from + "status = 'DEAD'" + group;
     }
 
     /** The table's unquoted simple name, from which index and history names derive. */

@@ -409,12 +409,20 @@ public class OutboxStore {
         return total;
     }
 
-    public Backlog backlog() throws SQLException {
+    /**
+     * Rows per unfinished status and DEAD, reading at most {@code limit} rows of each group (PENDING and FAILED;
+     * PROCESSING; ENQUEUED, SPOOLED and PARKED; DEAD): a group at the limit counts the limit.
+     */
+    public Backlog backlog(int limit) throws SQLException {
         Map<Status, Long> counts = new EnumMap<>(Status.class);
         Map<Status, Instant> oldest = new EnumMap<>(Status.class);
         Map<Status, Instant> latest = new EnumMap<>(Status.class);
         try (Connection c = ds.getConnection(); PreparedStatement ps = c.prepareStatement(sql.backlog())) {
-            bindScope(ps, bindScope(ps, bindScope(ps, bindScope(ps, 1))));
+            int i = 1;
+            for (int group = 0; group < 4; group++) {
+                i = bindScope(ps, i);
+                ps.setInt(i++, limit);
+            }
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     Status status = Status.valueOf(rs.getString(1));

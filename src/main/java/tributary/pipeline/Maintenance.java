@@ -111,7 +111,7 @@ public class Maintenance {
     /** Reads the outbox backlog; logs it at the configured rate. */
     public Reading observe(@ExchangeProperty(Exchanges.PIPELINE) String pipeline) throws SQLException {
         Pipeline p = pipelines.get(pipeline);
-        Reading reading = new Reading(p.outbox().backlog(), Instant.now());
+        Reading reading = new Reading(p.outbox().backlog(p.config().backlog().countLimit()), Instant.now());
         readings.put(pipeline, reading);
         Instant last = lastLogged.get(pipeline);
         if (last == null || Duration.between(last, reading.at()).compareTo(p.config().backlog().logInterval()) >= 0) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -261,8 +262,9 @@ class OutboxStatusTest {
         OutboxSql scoped = new OutboxSql(OutboxTable.of("status_test_plan", TributaryConfig.Layout.TRIBUTARY, DEFAULTS), true);
         OutboxSql all = new OutboxSql(OutboxTable.of("status_test_plan", TributaryConfig.Layout.TRIBUTARY, DEFAULTS), false);
         Map<String, String> plans = new java.util.LinkedHashMap<>();
-        plans.put("backlog", plan(scoped.backlog(), "orders", "orders", "orders", "orders"));
-        plans.put("backlog of all aggregates", plan(all.backlog()));
+        plans.put("backlog", plan(scoped.backlog(), "orders", 100_000, "orders", 100_000, "orders", 100_000, "orders",
+                100_000));
+        plans.put("backlog of all aggregates", plan(all.backlog(), 100_000, 100_000, 100_000, 100_000));
         plans.put("re-drive", plan(scoped.requeueUnpublished(), "orders", 60.0));
         plans.put("re-drive parked", plan(scoped.requeueParked(), "orders", 60.0));
         plans.put("bury", plan(scoped.buryExhausted(), "orders", 20));
@@ -276,9 +278,25 @@ class OutboxStatusTest {
         plans.put("claims of a previous process", plan(scoped.releaseStale(), "orders", "node",
                 new java.sql.Timestamp(System.currentTimeMillis()), 16, new int[] { 0, 1 }));
         plans.forEach((name, plan) -> assertFalse(plan.contains("Seq Scan on status_test_plan"), name + ":\n" + plan));
-        OutboxStore.Backlog backlog = orders.backlog();
+        OutboxStore.Backlog backlog = orders.backlog(100_000);
         assertEquals(Map.of(OutboxStore.Status.PENDING, 10L, OutboxStore.Status.ENQUEUED, 10L, OutboxStore.Status.DEAD, 5L),
                 backlog.counts(), "DONE rows are not counted");
+    }
+
+    @Test
+    void aBacklogReadingReadsAtMostItsLimitPerGroupAndFindsTheOldestRow() throws Exception {
+        OutboxStore orders = store("status_test_limit", "orders", Duration.ofMinutes(30));
+        orders.createTable();
+        OutboxWriter.update(Servers.get().source, "INSERT INTO status_test_limit (aggregate, business_key, version, payload, "
+                + "created_at, status) SELECT 'orders', 'k' || g, 1, '{}', timestamptz '2026-01-01 00:00:00+00' + g * "
+                + "interval '1 second', CASE WHEN g <= 30 THEN 'PENDING' WHEN g <= 33 THEN 'FAILED' ELSE 'ENQUEUED' END "
+                + "FROM generate_series(1, 40) g");
+        assertEquals(Map.of(OutboxStore.Status.PENDING, 30L, OutboxStore.Status.FAILED, 3L, OutboxStore.Status.ENQUEUED,
+                7L), orders.backlog(100).counts());
+        OutboxStore.Backlog limited = orders.backlog(10);
+        assertEquals(Map.of(OutboxStore.Status.PENDING, 10L, OutboxStore.Status.ENQUEUED, 7L), limited.counts(),
+                "PENDING and FAILED are one group of at most 10 rows, read in the claim index's order");
+        assertEquals(Instant.parse("2026-01-01T00:00:01Z"), limited.oldestUnfinished(), "the oldest row is among them");
     }
 
     @Test
