@@ -41,8 +41,8 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS tributary_outbox_waiting ON tributary_ou
 --       ('PENDING', 'FAILED', 'PROCESSING'): claims stepped over every row in flight
 --   V5  ALTER TABLE tributary_outbox SET (fillfactor = 50), a tuning: a claim and an ack each write a new version
 --       of the row (never a HOT update: the status is in the partial indexes); with room on the page it stays
---       beside the old one, which cuts the write-ahead log per record by two fifths. A table with a fillfactor of its own
---       keeps it, and a table without one still runs (start-up warns, naming the statement).
+--       beside the old one, which cuts the write-ahead log per record by two fifths. A table with a fillfactor
+--       of its own keeps it, and a table without one still runs (start-up warns, naming the statement).
 -- With create-table=false (the business owns its DDL) it changes nothing and refuses to start naming each missing
 -- version and its statements; without a history table it reads the versions from the table's structure, so a
 -- table created from this file counts as V5.

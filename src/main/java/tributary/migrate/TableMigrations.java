@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -103,7 +104,7 @@ public final class TableMigrations {
     public List<Step> missing() throws SQLException {
         List<Step> missing = new ArrayList<>(missingRequired());
         missing.addAll(missingTuning());
-        missing.sort(java.util.Comparator.comparingInt(Step::version));
+        missing.sort(Comparator.comparingInt(Step::version));
         return missing;
     }
 
@@ -135,8 +136,10 @@ public final class TableMigrations {
         try {
             List<Step> missing = new ArrayList<>();
             for (MigrationInfo info : flyway(false).info().pending()) {
-                steps.stream().filter(Step::required).filter(s -> MigrationVersion.fromVersion(Integer.toString(s.version()))
-                        .equals(info.getVersion())).forEach(missing::add);
+                steps.stream().filter(Step::required)
+                        .filter(s -> MigrationVersion.fromVersion(Integer.toString(s.version()))
+                                .equals(info.getVersion()))
+                        .forEach(missing::add);
             }
             return missing;
         } catch (FlywayException e) {

@@ -325,7 +325,8 @@ public final class OutboxSql {
                                 + " (claimed_at) WHERE status = 'PROCESSING'",
                         "DROP INDEX CONCURRENTLY IF EXISTS " + schemaPrefix() + "\"" + name + "_due\""),
                 false, c -> hasIndex(c, name + "_ready") && hasIndex(c, name + "_leased"));
-        var v5 = new tributary.migrate.TableMigrations.Step(5, "room on each page for the row versions of claims and acks",
+        var v5 = new tributary.migrate.TableMigrations.Step(5,
+                "room on each page for the row versions of claims and acks",
                 java.util.List.of("ALTER TABLE " + t.table() + " SET (fillfactor = " + FILLFACTOR + ")"), true,
                 this::hasFillfactor, false);
         return java.util.List.of(v1, v2, v3, v4, v5);
@@ -343,31 +344,27 @@ public final class OutboxSql {
 
     /** Whether the table has a fillfactor of its own (this one, or one its owner chose). */
     private boolean hasFillfactor(java.sql.Connection c) throws java.sql.SQLException {
-        try (var ps = c.prepareStatement("SELECT 1 FROM pg_class WHERE oid = to_regclass(?) "
-                + "AND EXISTS (SELECT 1 FROM unnest(reloptions) o WHERE o LIKE 'fillfactor=%')")) {
-            ps.setString(1, t.table());
-            try (var rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
+        return catalogHas(c, "SELECT 1 FROM pg_class WHERE oid = to_regclass(?) "
+                + "AND EXISTS (SELECT 1 FROM unnest(reloptions) o WHERE o LIKE 'fillfactor=%')");
     }
 
     private boolean hasColumn(java.sql.Connection c, String column) throws java.sql.SQLException {
-        try (var ps = c.prepareStatement("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? "
-                + "AND NOT attisdropped")) {
-            ps.setString(1, t.table());
-            ps.setString(2, column);
-            try (var rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        }
+        return catalogHas(c, "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(?) AND attname = ? "
+                + "AND NOT attisdropped", column);
     }
 
     private boolean hasIndex(java.sql.Connection c, String index) throws java.sql.SQLException {
-        try (var ps = c.prepareStatement("SELECT 1 FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid "
-                + "WHERE i.indrelid = to_regclass(?) AND x.relname = ? AND i.indisvalid")) {
+        return catalogHas(c, "SELECT 1 FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid "
+                + "WHERE i.indrelid = to_regclass(?) AND x.relname = ? AND i.indisvalid", index);
+    }
+
+    /** Whether a catalog query about this table (its first bind) finds a row; {@code name} is the second bind. */
+    private boolean catalogHas(java.sql.Connection c, String query, String... name) throws java.sql.SQLException {
+        try (var ps = c.prepareStatement(query)) {
             ps.setString(1, t.table());
-            ps.setString(2, index);
+            for (int i = 0; i < name.length; i++) {
+                ps.setString(i + 2, name[i]);
+            }
             try (var rs = ps.executeQuery()) {
                 return rs.next();
             }

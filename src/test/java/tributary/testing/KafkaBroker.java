@@ -185,7 +185,7 @@ public final class KafkaBroker implements AutoCloseable {
 
     /** CPU seconds the broker's process used so far. */
     public double cpuSeconds() throws IOException {
-        return Cpu.seconds(java.nio.file.Path.of("/proc", Long.toString(process.pid()), "stat"));
+        return Cpu.seconds(Path.of("/proc", Long.toString(process.pid()), "stat"));
     }
 
     /** Kills the broker process at once, as a crash would. */
